@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Install the Debian packages the controller needs, only those missing.
+set -euo pipefail
+packages=(docker.io debootstrap rsync openssh-client git ca-certificates python3-venv)
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "==> installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
