@@ -14,8 +14,14 @@ FAMILIES = {"Debian": "debian", "Ubuntu": "ubuntu"}
 ARCHITECTURES = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "armhf", "s390x": "s390x", "ppc64le": "ppc64el"}
 
 
-def docker_apt_source(host, source="docker_ce", docker_ce_url="https://download.docker.com/linux",
-                      mirror_url="", channel="stable", key_url=""):
+def docker_apt_source(
+    host,
+    source="docker_ce",
+    docker_ce_url="https://download.docker.com/linux",
+    mirror_url="",
+    channel="stable",
+    key_url="",
+):
     """Return the deb822 fields of Docker's apt repository (or its mirror) for one host.
 
     ``host`` holds the facts distribution, release and architecture. For the
@@ -34,9 +40,13 @@ def docker_apt_source(host, source="docker_ce", docker_ce_url="https://download.
         )
     arch = ARCHITECTURES.get(host.get("architecture"))
     if arch is None:
-        raise AnsibleFilterError(f"Docker's apt repository has no packages for architecture {host.get('architecture')!r}")
+        raise AnsibleFilterError(
+            f"Docker's apt repository has no packages for architecture {host.get('architecture')!r}"
+        )
     if source == "mirror" and not mirror_url:
-        raise AnsibleFilterError("docker_engine_source: mirror needs docker_engine_mirror_url (the mirror's URL up to /linux)")
+        raise AnsibleFilterError(
+            "docker_engine_source: mirror needs docker_engine_mirror_url (the mirror's URL up to /linux)"
+        )
     base = (mirror_url if source == "mirror" else docker_ce_url).rstrip("/")
     repository = f"{base}/{family}"
     return {

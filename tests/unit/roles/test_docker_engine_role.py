@@ -1,0 +1,144 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Render the docker_engine role's variables and templates with Ansible's own templating."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+
+ROOT = Path(__file__).resolve().parents[3]
+ROLE = ROOT / "roles/docker_engine"
+
+FACTS = {
+    "Debian_12": {"distribution": "Debian", "distribution_major_version": "12", "distribution_release": "bookworm"},
+    "Debian_13": {"distribution": "Debian", "distribution_major_version": "13", "distribution_release": "trixie"},
+    "Ubuntu_22": {"distribution": "Ubuntu", "distribution_major_version": "22", "distribution_release": "jammy"},
+    "Ubuntu_24": {"distribution": "Ubuntu", "distribution_major_version": "24", "distribution_release": "noble"},
+}
+
+
+def os_vars_file(key):
+    """The file the role's first_found picks for a platform."""
+    distribution = key.split("_")[0]
+    for name in (f"{key}.yml", f"{distribution}.yml"):
+        if (ROLE / "vars" / name).exists():
+            return ROLE / "vars" / name
+    return None
+
+
+def trusted(value):
+    """Role files are trusted templates, as they are when Ansible loads the role."""
+    if isinstance(value, str):
+        return trust_as_template(value)
+    if isinstance(value, dict):
+        return {key: trusted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [trusted(item) for item in value]
+    return value
+
+
+def load(path):
+    return trusted(yaml.safe_load(path.read_text()))
+
+
+def render(name, platform="Debian_12", **overrides):
+    loader = DataLoader()
+    variables = {}
+    for path in (ROLE / "defaults/main.yml", ROLE / "vars/main.yml", os_vars_file(platform)):
+        variables.update(load(path))
+    variables.update(overrides)
+    variables["ansible_facts"] = {**FACTS[platform], "architecture": "x86_64"}
+    templar = Templar(loader=loader, variables=variables)
+    return templar.template(variables[name])
+
+
+def test_defaults_are_cis_hardened():
+    config = render("docker_engine__daemon_config")
+    assert config["icc"] is False
+    assert config["live-restore"] is True
+    assert config["userland-proxy"] is False
+    assert config["no-new-privileges"] is True
+    assert config["log-driver"] == "json-file"
+    # dockerd rejects numbers in log-opts: every value must be a string.
+    assert config["log-opts"] == {"max-size": "10m", "max-file": "3"}
+    assert config["default-ulimits"]["nofile"] == {"Name": "nofile", "Soft": 65536, "Hard": 65536}
+    assert "userns-remap" not in config
+    assert "registry-mirrors" not in config
+
+
+def test_user_options_merge_over_the_defaults():
+    config = render(
+        "docker_engine__daemon_config",
+        docker_engine_live_restore=False,
+        docker_engine_registry_mirrors=["https://mirror.lab"],
+        docker_engine_userns_remap="default",
+        docker_engine_daemon_options={"log-opts": {"max-size": "50m"}, "debug": True},
+    )
+    assert config["live-restore"] is False
+    assert config["registry-mirrors"] == ["https://mirror.lab"]
+    assert config["userns-remap"] == "default"
+    assert config["debug"] is True
+    assert config["log-opts"] == {"max-size": "50m", "max-file": "3"}
+
+
+@pytest.mark.parametrize("platform", sorted(FACTS))
+def test_every_supported_platform_has_its_settings(platform):
+    supported = render("docker_engine__supported")
+    assert platform in supported
+    assert os_vars_file(platform) is not None
+    assert "docker.io" in render("docker_engine__packages", platform)
+    assert {"docker.io", "containerd", "runc"} <= set(render("docker_engine__hold", platform))
+
+
+def test_trixie_installs_and_holds_the_split_client():
+    assert "docker-cli" in render("docker_engine__packages", "Debian_13")
+    assert "docker-cli" in render("docker_engine__hold", "Debian_13")
+
+
+def test_distro_version_pin():
+    packages = render("docker_engine__packages", docker_engine_version="20.10.24+dfsg1-1+deb12u1")
+    assert packages == ["docker.io=20.10.24+dfsg1-1+deb12u1"]
+
+
+@pytest.mark.parametrize("platform", ["Debian_12", "Ubuntu_24"])
+def test_docker_ce_source_pins_engine_and_cli_and_holds_all(platform):
+    overrides = {"docker_engine_source": "docker_ce", "docker_engine_version": "5:27.3.1-1"}
+    assert render("docker_engine__packages", platform, **overrides) == [
+        "docker-ce=5:27.3.1-1",
+        "docker-ce-cli=5:27.3.1-1",
+        "containerd.io",
+    ]
+    assert render("docker_engine__hold", platform, **overrides) == ["docker-ce", "docker-ce-cli", "containerd.io"]
+    source = render("docker_engine__apt_source", platform, **overrides)
+    family = platform.split("_")[0].lower()
+    assert source["uris"] == [f"https://download.docker.com/linux/{family}"]
+    assert source["suites"] == [FACTS[platform]["distribution_release"]]
+
+
+def test_audit_rules_cover_the_cis_paths():
+    variables = {**load(ROLE / "vars/main.yml"), "ansible_managed": "managed"}
+    templar = Templar(loader=DataLoader(), variables=variables)
+    rules = templar.template(trust_as_template((ROLE / "templates/docker.rules.j2").read_text())).splitlines()
+    watched = {line.split()[1] for line in rules if line.startswith("-w ")}
+    for path in (
+        "/usr/bin/dockerd",
+        "/var/lib/docker",
+        "/etc/docker",
+        "/etc/docker/daemon.json",
+        "/lib/systemd/system/docker.service",
+        "/lib/systemd/system/docker.socket",
+        "/usr/bin/containerd",
+    ):
+        assert path in watched
+    assert all(line.endswith("-p rwxa -k docker") for line in rules if line.startswith("-w "))
+
+
+def test_argument_specs_describe_every_default():
+    defaults = yaml.safe_load((ROLE / "defaults/main.yml").read_text())
+    options = yaml.safe_load((ROLE / "meta/argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
+    assert set(defaults) == set(options)
+    for name, value in defaults.items():
+        assert options[name]["default"] == value, name
+        assert options[name].get("description"), name
