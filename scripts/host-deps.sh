@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the controller needs, only those missing.
 set -euo pipefail
-packages=(docker.io debootstrap rsync openssh-client git ca-certificates python3-venv)
+packages=(docker.io debootstrap rsync openssh-client git ca-certificates python3-venv shellcheck)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
