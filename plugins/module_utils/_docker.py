@@ -1,0 +1,41 @@
+# Copyright (c) agentopia.toolbox contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Docker SDK access shared by the collection's modules (private to the collection)."""
+
+from __future__ import annotations
+
+import traceback
+
+try:
+    from docker import DockerClient
+    from docker.errors import DockerException
+
+    DOCKER_IMPORT_ERROR = None
+except ImportError:  # reported by each module through missing_required_lib
+    DockerClient = None
+    DockerException = Exception
+    DOCKER_IMPORT_ERROR = traceback.format_exc()
+
+# Label carried by every object this collection manages, with the logical name as value.
+MANAGED_LABEL = "org.agentopia.toolbox.managed"
+
+
+class ToolboxError(Exception):
+    """An error a user can act on; the module wrapper turns it into one fail_json."""
+
+
+def docker_client(docker_host: str, timeout: int):
+    """A Docker SDK client for docker_host (a unix:// or tcp:// URL)."""
+    try:
+        client = DockerClient(base_url=docker_host, timeout=timeout)
+        client.ping()
+    except DockerException as exc:
+        raise ToolboxError(f"cannot reach the Docker engine at {docker_host}: {exc}. Is dockerd running?") from exc
+    return client
+
+
+DOCKER_CLIENT_ARGS = {
+    "docker_host": {"type": "str", "default": "unix:///var/run/docker.sock"},
+    "timeout": {"type": "int", "default": 60},
+}
