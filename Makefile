@@ -78,6 +78,7 @@ molecule: engine venv images
 
 bench: engine venv images
 	python bench/converge.py
+	python bench/swarm.py
 
 clean: lab-destroy
 	rm -rf .build .cache tests/output

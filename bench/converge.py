@@ -3,7 +3,7 @@
 
 Per round, on fresh nodes each time:
   floor    `apt-get install -y docker.io` over ssh on every node at once (what a human would type)
-  converge the first `playbooks/site.yml` run (docker_engine) on every node
+  converge the first `playbooks/engine.yml` run (docker_engine) on every node
   no-op    the rerun right after, which must report changed=0
 The bench uses its own lab (name, subnet, inventory), so a running `make lab` is left alone.
 Both sides install from the node image's apt lists: the role is told they are fresh, as the
@@ -53,8 +53,8 @@ def fresh_lab(nodes: int) -> list[str]:
     return re.findall(r"ansible_host: (\S+)", INVENTORY.read_text())
 
 
-def ssh(address: str, command: str) -> None:
-    run(
+def ssh_output(address: str, command: str) -> str:
+    return run(
         "ssh", "-i", str(STATE / "id_ed25519"), "-o", "StrictHostKeyChecking=no",
         "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", f"root@{address}", command,
     )  # fmt: skip
@@ -64,7 +64,7 @@ def floor(addresses: list[str]) -> float:
     command = "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null"
     start = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(len(addresses)) as pool:
-        list(pool.map(lambda address: ssh(address, command), addresses))
+        list(pool.map(lambda address: ssh_output(address, command), addresses))
     return time.monotonic() - start
 
 
@@ -77,7 +77,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--nodes", type=int, default=3)
     options = parser.parse_args()
-    site = ["ansible-playbook", "-i", str(INVENTORY), "playbooks/site.yml", *SAME_APT_LISTS]
+    site = ["ansible-playbook", "-i", str(INVENTORY), "playbooks/engine.yml", *SAME_APT_LISTS]
     figures: dict[str, list[float]] = {"floor": [], "converge": [], "noop": []}
     for round_number in range(1, options.rounds + 1):
         figures["floor"].append(floor(fresh_lab(options.nodes)))

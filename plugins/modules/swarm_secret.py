@@ -205,5 +205,6 @@ def main() -> None:
         module.fail_json(msg=f"swarm_secret {module.params['name']}: the Docker engine refused: {exc}")
     module.exit_json(**result)
 
+
 if __name__ == "__main__":
     main()
