@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import statistics
-import sys
 import time
 
-from converge import INVENTORY, LAB, changed, fresh_lab, run, ssh_output, timed
+from benchlab import destroy_lab, first_and_noop, fresh_lab, medians, playbook, record, run, ssh_output
 
 
 def leave_all(addresses: list[str]) -> None:
@@ -40,22 +38,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     options = parser.parse_args()
     addresses = fresh_lab(3)
-    run("ansible-playbook", "-i", str(INVENTORY), "playbooks/engine.yml")
-    swarm = ["ansible-playbook", "-i", str(INVENTORY), "playbooks/swarm.yml"]
+    run(*playbook("engine.yml"))
     figures: dict[str, list[float]] = {"floor": [], "form": [], "noop": []}
     for round_number in range(1, options.rounds + 1):
         leave_all(addresses)
         figures["floor"].append(floor(addresses))
         leave_all(addresses)
-        figures["form"].append(timed(*swarm)[0])
-        seconds, out = timed(*swarm)
-        if changed(out):
-            sys.exit(f"bench: the no-op rerun changed something:\n{out}")
-        figures["noop"].append(seconds)
-        print(f"round {round_number}: " + ", ".join(f"{k} {v[-1]:.1f}s" for k, v in figures.items()), flush=True)
-    run("ansible-playbook", "playbooks/lab-destroy.yml", *LAB)
+        first, noop = first_and_noop(playbook("swarm.yml"))
+        figures["form"].append(first)
+        figures["noop"].append(noop)
+        record(figures, round_number)
+    destroy_lab()
 
-    median = {name: statistics.median(values) for name, values in figures.items()}
+    median = medians(figures)
     print(f"\n3 nodes, {options.rounds} rounds (medians)")
     print("| figure | seconds | target |")
     print("|---|---|---|")

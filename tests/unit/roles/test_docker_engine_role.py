@@ -1,15 +1,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Render the docker_engine role's variables and templates with Ansible's own templating."""
 
-from pathlib import Path
-
 import pytest
 import yaml
-from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
+from rolevars import ROLES, load, render_text
+from rolevars import render as render_vars
 
-ROOT = Path(__file__).resolve().parents[3]
-ROLE = ROOT / "roles/docker_engine"
+ROLE = ROLES / "docker_engine"
 
 FACTS = {
     "Debian_12": {"distribution": "Debian", "distribution_major_version": "12", "distribution_release": "bookworm"},
@@ -28,30 +25,10 @@ def os_vars_file(key):
     return None
 
 
-def trusted(value):
-    """Role files are trusted templates, as they are when Ansible loads the role."""
-    if isinstance(value, str):
-        return trust_as_template(value)
-    if isinstance(value, dict):
-        return {key: trusted(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [trusted(item) for item in value]
-    return value
-
-
-def load(path):
-    return trusted(yaml.safe_load(path.read_text()))
-
-
 def render(name, platform="Debian_12", **overrides):
-    loader = DataLoader()
-    variables = {}
-    for path in (ROLE / "defaults/main.yml", ROLE / "vars/main.yml", os_vars_file(platform)):
-        variables.update(load(path))
-    variables.update(overrides)
-    variables["ansible_facts"] = {**FACTS[platform], "architecture": "x86_64"}
-    templar = Templar(loader=loader, variables=variables)
-    return templar.template(variables[name])
+    files = (ROLE / "defaults/main.yml", ROLE / "vars/main.yml", os_vars_file(platform))
+    facts = {**FACTS[platform], "architecture": "x86_64"}
+    return render_vars(name, files, **overrides, ansible_facts=facts)
 
 
 def test_defaults_are_cis_hardened():
@@ -119,8 +96,7 @@ def test_docker_ce_source_pins_engine_and_cli_and_holds_all(platform):
 
 def test_audit_rules_cover_the_cis_paths():
     variables = {**load(ROLE / "vars/main.yml"), "ansible_managed": "managed"}
-    templar = Templar(loader=DataLoader(), variables=variables)
-    rules = templar.template(trust_as_template((ROLE / "templates/docker.rules.j2").read_text())).splitlines()
+    rules = render_text((ROLE / "templates/docker.rules.j2").read_text(), **variables).splitlines()
     watched = {line.split()[1] for line in rules if line.startswith("-w ")}
     for path in (
         "/usr/bin/dockerd",
