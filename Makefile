@@ -63,7 +63,8 @@ summary: venv
 ruff: venv
 	ruff check . && ruff format --check .
 
-unit: venv
+# The image_audit tests build small images on the local engine.
+unit: engine venv
 	pytest tests/unit
 
 sanity: venv

@@ -1,0 +1,209 @@
+#!/usr/bin/python
+# Copyright (c) agentopia.toolbox contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: image_audit
+short_description: Audit a Docker image against hardening rules (CIS Docker Benchmark section 4)
+version_added: 0.1.0
+description:
+  - Inspects an image's configuration, history and filesystem and reports, per rule, what it found and how to fix it.
+  - "Rules: C(root_user) (CIS 4.1), C(setuid_files) (4.8), C(no_healthcheck) (4.6), C(secret_in_env),
+    C(secret_in_label), C(secret_in_history) (4.10; by name and by high-entropy value; values are never reported),
+    C(package_cache) and C(too_large) (4.3), and C(exposed_ports) (5.8, informational)."
+  - Fails when any rule not in O(ignore) finds something, with one message listing every violation and its fix.
+  - Can write the report as JSON and as JUnit XML on the host, for any CI to show.
+  - The filesystem is read from a created, never started, container that is removed afterwards.
+author: agentopia.toolbox contributors (@agentopia)
+extends_documentation_fragment:
+  - agentopia.toolbox.docker
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: The audit runs; the report files are not written.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  idempotent:
+    description: When run twice in a row with the same arguments, the second run reports no change.
+    support: full
+options:
+  image:
+    description: Image name, tag or ID on the host's engine.
+    type: str
+    required: true
+  max_size_mb:
+    description: Size ceiling in MiB for C(too_large); C(0) disables the rule.
+    type: int
+    default: 512
+  ignore:
+    description: Rules reported but not failing the task.
+    type: list
+    elements: str
+    default: []
+  report_json:
+    description: Path on the host to write the report to as JSON.
+    type: path
+  report_junit:
+    description: Path on the host to write the report to as JUnit XML.
+    type: path
+"""
+
+EXAMPLES = r"""
+- name: Audit the base image; fail on any violation
+  agentopia.toolbox.image_audit:
+    image: agentopia/base:0.1.0
+    max_size_mb: 150
+    report_json: /var/lib/agentopia/audit/base.json
+    report_junit: /var/lib/agentopia/audit/base.xml
+
+- name: Audit a third-party image, tolerating its missing healthcheck
+  agentopia.toolbox.image_audit:
+    image: registry.lab:5000/acme/tool:1.2
+    ignore: [no_healthcheck]
+  register: audit
+"""
+
+RETURN = r"""
+image_id:
+  description: ID of the audited image.
+  returned: success
+  type: str
+size:
+  description: Image size in bytes.
+  returned: success
+  type: int
+findings:
+  description: Every finding, with its rule, CIS section, message, details and fix. Secret values are never included.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {rule: root_user, cis: "4.1", message: the image runs as root (no USER), details: [], fix: add a non-root USER}
+failed_rules:
+  description: Rules whose findings fail the task.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import json
+import os
+import tarfile
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.agentopia.toolbox.plugins.module_utils._audit import (
+    RULES,
+    audit_config,
+    audit_files,
+    audit_history,
+    audit_size,
+    failing,
+    junit_xml,
+)
+from ansible_collections.agentopia.toolbox.plugins.module_utils._docker import (
+    DOCKER_CLIENT_ARGS,
+    DOCKER_IMPORT_ERROR,
+    ToolboxError,
+    docker_client,
+)
+
+
+class _Stream:
+    """A file-like view of the export's chunk iterator, for tarfile's stream mode."""
+
+    def __init__(self, chunks):
+        self.chunks, self.buffer = iter(chunks), b""
+
+    def read(self, size=-1):
+        while size < 0 or len(self.buffer) < size:
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                break
+            self.buffer += chunk
+        data, self.buffer = (self.buffer, b"") if size < 0 else (self.buffer[:size], self.buffer[size:])
+        return data
+
+
+def filesystem(client, image_id):
+    """(path, mode, size) of every file in the image, from a created-only container."""
+    container = client.containers.create(image_id, command=["/nonexistent"], entrypoint=[])
+    try:
+        with tarfile.open(fileobj=_Stream(container.export()), mode="r|") as archive:
+            return [(m.name, m.mode, m.size) for m in archive]
+    finally:
+        container.remove(force=True)
+
+
+def write(path, text):
+    directory = os.path.dirname(path)
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def execute_module(module):
+    params = module.params
+    unknown = sorted(set(params["ignore"]) - set(RULES))
+    if unknown:
+        raise ToolboxError(f"ignore: unknown rules {', '.join(unknown)}; known rules: {', '.join(RULES)}")
+    client = docker_client(params["docker_host"], params["timeout"])
+    try:
+        image = client.images.get(params["image"])
+    except Exception as exc:  # pylint: disable=broad-exception-caught  # NotFound and API errors alike
+        raise ToolboxError(f"image {params['image']!r} is not on this host's engine: {exc}") from exc
+    findings = (
+        audit_config(image.attrs.get("Config") or {})
+        + audit_history(image.history())
+        + audit_files(filesystem(client, image.id))
+        + audit_size(image.attrs.get("Size", 0), params["max_size_mb"])
+    )
+    failed = failing(findings, params["ignore"])
+    result = {
+        "changed": False,
+        "image_id": image.id,
+        "size": image.attrs.get("Size", 0),
+        "findings": [f.as_dict() for f in findings],
+        "failed_rules": [f.rule for f in failed],
+    }
+    if not module.check_mode:
+        if params["report_json"]:
+            write(params["report_json"], json.dumps(result, indent=2, sort_keys=True) + "\n")
+        if params["report_junit"]:
+            write(params["report_junit"], junit_xml(params["image"], findings, failed))
+    if failed:
+        lines = [f"{f.rule} (CIS {f.cis}): {f.message}; fix: {f.fix}" for f in failed]
+        result["msg"] = f"image {params['image']} fails the audit: " + " | ".join(lines)
+    return result, bool(failed)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "image": {"type": "str", "required": True},
+            "max_size_mb": {"type": "int", "default": 512},
+            "ignore": {"type": "list", "elements": "str", "default": []},
+            "report_json": {"type": "path"},
+            "report_junit": {"type": "path"},
+            **DOCKER_CLIENT_ARGS,
+        },
+        supports_check_mode=True,
+    )
+    if DOCKER_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib("docker (Debian: python3-docker)"), exception=DOCKER_IMPORT_ERROR)
+    try:
+        result, failed = execute_module(module)
+    except ToolboxError as exc:
+        module.fail_json(msg=str(exc), findings=[], failed_rules=[])
+    if failed:
+        module.fail_json(**result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
