@@ -2,7 +2,6 @@
 """Render the docker_engine role's variables and templates with Ansible's own templating."""
 
 import pytest
-import yaml
 from rolevars import ROLES, load, render_text
 from rolevars import render as render_vars
 
@@ -109,12 +108,3 @@ def test_audit_rules_cover_the_cis_paths():
     ):
         assert path in watched
     assert all(line.endswith("-p rwxa -k docker") for line in rules if line.startswith("-w "))
-
-
-def test_argument_specs_describe_every_default():
-    defaults = yaml.safe_load((ROLE / "defaults/main.yml").read_text())
-    options = yaml.safe_load((ROLE / "meta/argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
-    assert set(defaults) == set(options)
-    for name, value in defaults.items():
-        assert options[name]["default"] == value, name
-        assert options[name].get("description"), name
