@@ -80,6 +80,7 @@ molecule: engine venv images
 bench: engine venv images
 	python bench/converge.py
 	python bench/swarm.py
+	python bench/base_image.py
 
 clean: lab-destroy
 	rm -rf .build .cache tests/output
