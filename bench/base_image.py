@@ -16,10 +16,10 @@ from benchlab import destroy_lab, first_and_noop, fresh_lab, playbook, run, ssh_
 
 MB = 1000 * 1000
 UNTRIMMED = (
-    "set -e; rm -rf /tmp/untrimmed; "
-    "debootstrap --variant=minbase --include=tini,ca-certificates bookworm /tmp/untrimmed "
+    "set -e; rm -rf /var/tmp/untrimmed; "
+    "debootstrap --variant=minbase --include=tini,ca-certificates bookworm /var/tmp/untrimmed "
     "http://deb.debian.org/debian >/dev/null; "
-    "tar -C /tmp/untrimmed -c . | docker import - bench/untrimmed:1 >/dev/null; rm -rf /tmp/untrimmed"
+    "tar -C /var/tmp/untrimmed -c . | docker import - bench/untrimmed:1 >/dev/null; rm -rf /var/tmp/untrimmed"
 )
 
 
