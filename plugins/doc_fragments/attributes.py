@@ -20,3 +20,19 @@ attributes:
     description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
 """
+
+    # For modules that only read and report (image_audit): nothing to diff.
+    READ_ONLY = r"""
+options: {}
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: The module reads only; files it would write (reports) are not written in check mode.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  idempotent:
+    description: When run twice in a row with the same arguments, the second run reports no change.
+    support: full
+"""

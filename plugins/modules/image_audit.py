@@ -19,18 +19,8 @@ description:
   - The filesystem is read from a created, never started, container that is removed afterwards.
 author: agentopia.toolbox contributors (@agentopia)
 extends_documentation_fragment:
+  - agentopia.toolbox.attributes.read_only
   - agentopia.toolbox.docker
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-    details: The audit runs; the report files are not written.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
-    support: full
 options:
   image:
     description: Image name, tag or ID on the host's engine.
