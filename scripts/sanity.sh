@@ -3,7 +3,8 @@
 # copy the tracked files (plus uncommitted edits) there and run every sanity test.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-dest="$root/.build/ansible_collections/agentopia/toolbox"
+# SANITY_BUILD lets parallel runs use their own copy.
+dest="${SANITY_BUILD:-$root/.build}/ansible_collections/agentopia/toolbox"
 # A fresh copy each run, but keep tests/output: it holds ansible-test's venvs.
 mkdir -p "$dest/tests"
 find "$dest" -mindepth 1 -maxdepth 1 ! -name tests -exec rm -rf {} +
