@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+import tarfile
 import traceback
+from contextlib import contextmanager
 
 try:
     from docker import DockerClient
@@ -39,3 +41,31 @@ DOCKER_CLIENT_ARGS = {
     "docker_host": {"type": "str", "default": "unix:///var/run/docker.sock"},
     "timeout": {"type": "int", "default": 60},
 }
+
+
+class _Stream:
+    """A file-like view of an export's chunk iterator, for tarfile's stream mode."""
+
+    def __init__(self, chunks):
+        self.chunks, self.buffer = iter(chunks), b""
+
+    def read(self, size=-1):
+        while size < 0 or len(self.buffer) < size:
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                break
+            self.buffer += chunk
+        data, self.buffer = (self.buffer, b"") if size < 0 else (self.buffer[:size], self.buffer[size:])
+        return data
+
+
+@contextmanager
+def exported(client, image_id: str):
+    """The image's filesystem as a streamed tarfile, read once in order (members' data only while current),
+    from a created, never started, container that is removed afterwards."""
+    container = client.containers.create(image_id, command=["/nonexistent"], entrypoint=[])
+    try:
+        with tarfile.open(fileobj=_Stream(container.export()), mode="r|") as archive:
+            yield archive
+    finally:
+        container.remove(force=True)

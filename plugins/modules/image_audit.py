@@ -83,7 +83,6 @@ failed_rules:
 
 import json
 import os
-import tarfile
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.agentopia.toolbox.plugins.module_utils._audit import (
@@ -100,33 +99,14 @@ from ansible_collections.agentopia.toolbox.plugins.module_utils._docker import (
     DOCKER_IMPORT_ERROR,
     ToolboxError,
     docker_client,
+    exported,
 )
 
 
-class _Stream:
-    """A file-like view of the export's chunk iterator, for tarfile's stream mode."""
-
-    def __init__(self, chunks):
-        self.chunks, self.buffer = iter(chunks), b""
-
-    def read(self, size=-1):
-        while size < 0 or len(self.buffer) < size:
-            chunk = next(self.chunks, None)
-            if chunk is None:
-                break
-            self.buffer += chunk
-        data, self.buffer = (self.buffer, b"") if size < 0 else (self.buffer[:size], self.buffer[size:])
-        return data
-
-
 def filesystem(client, image_id):
-    """(path, mode, size) of every file in the image, from a created-only container."""
-    container = client.containers.create(image_id, command=["/nonexistent"], entrypoint=[])
-    try:
-        with tarfile.open(fileobj=_Stream(container.export()), mode="r|") as archive:
-            return [(m.name, m.mode, m.size) for m in archive]
-    finally:
-        container.remove(force=True)
+    """(path, mode, size) of every file in the image."""
+    with exported(client, image_id) as archive:
+        return [(m.name, m.mode, m.size) for m in archive]
 
 
 def write(path, text):
