@@ -36,3 +36,18 @@ attributes:
     description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
 """
+
+    # For modules that change things but report what changed in their result, not as a diff (image_sbom).
+    NO_DIFF = r"""
+options: {}
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  idempotent:
+    description: When run twice in a row with the same arguments, the second run reports no change.
+    support: full
+"""
