@@ -39,6 +39,8 @@ CACHE_PATHS = (
     re.compile(r"^(root|home/[^/]+)/\.cache/pip/"),
     re.compile(r"^(root|home/[^/]+)/\.npm/_cacache/"),
 )
+# Content digests (OCI "algorithm:hex") are public hashes of public data, however random they look.
+DIGEST = re.compile(r"^sha(256|384|512):[0-9a-f]{64,128}$")
 HIGH_ENTROPY_MIN_LENGTH = 20
 HIGH_ENTROPY_BITS = 4.0
 
@@ -71,6 +73,8 @@ def looks_secret(name: str, value: str) -> bool:
         return False
     if SECRET_NAME.search(name):
         return True
+    if DIGEST.match(value):
+        return False
     return len(value) >= HIGH_ENTROPY_MIN_LENGTH and " " not in value and entropy(value) >= HIGH_ENTROPY_BITS
 
 

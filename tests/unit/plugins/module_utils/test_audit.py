@@ -19,6 +19,10 @@ from ansible_collections.agentopia.toolbox.plugins.module_utils import _audit as
         ("VERSION", "1.4.0", False),
         ("DESCRIPTION", "a sentence with several words in it", False),
         ("PASSWORD", "", False),  # declared empty: nothing to leak
+        # A content digest is a public hash, not a secret...
+        ("org.agentopia.sbom.digest", "sha256:" + "0123456789abcdef" * 4, False),
+        # ...but only the exact digest form is let through.
+        ("SOME_VALUE", "sha256:" + "Zq8vR2xLp4Wn7Ty1Ks9Dm3Hb6", True),
     ],
 )
 def test_looks_secret(name, value, secret):
