@@ -17,7 +17,7 @@ import argparse
 import json
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # server-<scenario>-2026-11-25T11-30-46-069Z
@@ -28,6 +28,8 @@ RESULT_DIR = re.compile(r"^server-(?P<scenario>.+)-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}
 class Outcome:
     passed: int
     failed: int
+    # "<check id>: <errorMessage>" of each failed check, to print next to the verdict.
+    errors: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def ok(self) -> bool:
@@ -56,7 +58,14 @@ def load_results(directory: Path) -> dict[str, Outcome]:
             continue
         checks = json.loads(checks_file.read_text(encoding="utf-8"))
         statuses = [check.get("status") for check in checks]
-        results[match["scenario"]] = Outcome(passed=statuses.count("SUCCESS"), failed=statuses.count("FAILURE"))
+        errors = tuple(
+            f"{check.get('id')}: {check.get('errorMessage') or 'no message'}"
+            for check in checks
+            if check.get("status") == "FAILURE"
+        )
+        results[match["scenario"]] = Outcome(
+            passed=statuses.count("SUCCESS"), failed=statuses.count("FAILURE"), errors=errors
+        )
     return results
 
 
@@ -154,6 +163,13 @@ def main(argv: list[str] | None = None) -> int:
     found = problems(direct, read_names(args.expected_failures), gateway, aggregate, aggregate_scenarios)
     for sentence in found:
         print(f"conformance: {sentence}", file=sys.stderr)
+    if found:
+        for run, results in (("direct", direct), ("gateway", gateway), ("aggregate", aggregate)):
+            judged = set(aggregate_scenarios) if run == "aggregate" else None
+            for name, outcome in sorted((results or {}).items()):
+                if judged is None or name in judged:
+                    for error in outcome.errors:
+                        print(f"  {run} {name}: {error}", file=sys.stderr)
     return 1 if found else 0
 
 

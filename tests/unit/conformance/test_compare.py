@@ -28,7 +28,10 @@ def write_run(directory: Path, results: dict[str, list[str]]) -> None:
     for scenario, statuses in results.items():
         run = directory / f"server-{scenario}-2026-11-25T11-30-46-069Z"
         run.mkdir(parents=True)
-        checks = [{"id": f"{scenario}-{i}", "status": status} for i, status in enumerate(statuses)]
+        checks = [
+            {"id": f"{scenario}-{i}", "status": status, "errorMessage": f"{status} {i}"}
+            for i, status in enumerate(statuses)
+        ]
         (run / "checks.json").write_text(json.dumps(checks), encoding="utf-8")
 
 
@@ -49,6 +52,7 @@ def test_load_results_counts_success_and_failure_only(tmp_path: Path) -> None:
         "server-sse-polling": Outcome(0, 0),
     }
     assert not results["dns-rebinding-protection"].ok
+    assert results["dns-rebinding-protection"].errors == ("dns-rebinding-protection-1: FAILURE 1",)
     assert results["server-sse-polling"].ok
 
 
@@ -124,3 +128,4 @@ def test_main_exit_status_and_report(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "direct:                2/2 scenarios passed" in out
     assert "/servers/<name>/mcp:   1/2 scenarios passed" in out
     assert "fail through /servers/<name>/mcp: tools-list" in err
+    assert "  gateway tools-list: tools-list-0: FAILURE 0" in err
