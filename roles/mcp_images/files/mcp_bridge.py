@@ -19,12 +19,15 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import secrets
+import os
 import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+if __name__ == "__main__" and "ssl" not in sys.modules:
+    # asyncio loads ssl (libssl + libcrypto, ~4 MB RSS) for TLS transports the bridge never opens.
+    sys.modules["ssl"] = None  # type: ignore[assignment]
 # The HEALTHCHECK runs `--check` every few seconds: it needs neither asyncio nor the server (~90 ms less).
 if sys.argv[1:2] != ["--check"]:
     import asyncio
@@ -124,7 +127,9 @@ class Child:
             }
             bridge_id = await self.send_request(None, {"id": 0, "method": "initialize", "params": params}, queue)
             answer_task = asyncio.ensure_future(queue.get())
-            await asyncio.wait([answer_task, reader], timeout=self.settings.init_timeout, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                [answer_task, reader], timeout=self.settings.init_timeout, return_when=asyncio.FIRST_COMPLETED
+            )
             if not answer_task.done():
                 answer_task.cancel()
                 self.pending.pop(bridge_id, None)
@@ -443,19 +448,20 @@ class Bridge:
 
         session_id = request.headers.get("mcp-session-id")
         first = messages[0].get("id")
+        label = ",".join(str(m.get("method", "response"))[:60] for m in messages[:5]).encode("unicode_escape").decode()
         if session_id is None:
             message = "Bad Request: Mcp-Session-Id header is required (initialize first)"
             await self._send_json(writer, 400, error_message(first, INVALID_REQUEST, message))
-            return 400, "no-session"
+            return 400, f"{label} (no session)"
         session = self.sessions.get(session_id)
         if session is None:
             await self._send_json(writer, 404, error_message(first, INVALID_REQUEST, "Session not found"))
-            return 404, "unknown-session"
+            return 404, f"{label} (unknown session)"
         version = request.headers.get("mcp-protocol-version")
         if version is not None and version not in PROTOCOL_VERSIONS:
             message = f"Unsupported MCP-Protocol-Version {version!r}; supported: {', '.join(PROTOCOL_VERSIONS)}"
             await self._send_json(writer, 400, error_message(first, INVALID_REQUEST, message))
-            return 400, "version"
+            return 400, f"{label} (bad version)"
         session.last_seen = time.monotonic()
 
         requests = [m for m in messages if "method" in m and "id" in m]
@@ -464,8 +470,7 @@ class Bridge:
         # Responses from the client are ignored: the bridge never forwards server-to-client requests.
         if not requests:
             await self._send(writer, 202)
-            return 202, messages[0].get("method") or "response"
-        label = ",".join(str(m["method"]) for m in requests)
+            return 202, label
         return await self._forward(session_id, requests, writer, sse, batch=isinstance(body, list)), label
 
     async def _client_notification(self, session_id: str, note: dict[str, Any]) -> None:
@@ -492,7 +497,7 @@ class Bridge:
         requested = (message.get("params") or {}).get("protocolVersion")
         init["protocolVersion"] = requested if requested in usable else usable[-1]
         self._expire_sessions()
-        session_id = secrets.token_hex(16)
+        session_id = os.urandom(16).hex()  # not `secrets`: it loads libcrypto (~4 MB RSS)
         self.sessions[session_id] = Session(init["protocolVersion"])
         reply = {"jsonrpc": "2.0", "id": message["id"], "result": init}
         await self._send_json(writer, 200, reply, {"Mcp-Session-Id": session_id})
