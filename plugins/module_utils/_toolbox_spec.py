@@ -171,11 +171,17 @@ SCHEMA: dict[str, Any] = {
                 "additionalProperties": False,
                 "properties": {
                     "name": NAME,
-                    "kind": {"enum": list(KINDS), "x-allowed": f"one of {', '.join(KINDS)}"},
-                    "image": _s(
-                        IMAGE_PATTERN, "an image reference like registry.lab:5000/acme/tool:1.2 or name@sha256:...", 512
-                    ),
-                    "version": _s(TAG_PATTERN, "an image tag like 0.2.0", 128),
+                    # null is accepted where normalize() writes null, so a normalized spec validates.
+                    "kind": {"enum": [*KINDS, None], "x-allowed": f"one of {', '.join(KINDS)}"},
+                    "image": {
+                        **_s(
+                            IMAGE_PATTERN,
+                            "an image reference like registry.lab:5000/acme/tool:1.2 or name@sha256:...",
+                            512,
+                        ),
+                        "type": ["string", "null"],
+                    },
+                    "version": {**_s(TAG_PATTERN, "an image tag like 0.2.0", 128), "type": ["string", "null"]},
                     "port": PORT,
                     "path": _s(PATH_PATTERN, "an absolute URL path like /mcp", 201),
                     "transport": {
@@ -369,7 +375,7 @@ def _string_keys(value: Any, parts: Path, errors: list[tuple[Path, str]], seen: 
         if isinstance(key, str):
             copy[key] = _string_keys(item, (*parts, key), errors, seen)
         else:
-            errors.append(((*parts, _show(key)), f"key {_show(key)} is {_a(_type_name(key))}: keys must be strings"))
+            errors.append(((*parts, key), f"key {_show(key)} is {_a(_type_name(key))}: keys must be strings"))
     return copy
 
 
@@ -514,8 +520,9 @@ def _check_server(
             )
         )
     if kind is not None:
-        for key in CUSTOM_DEFAULTS:
-            if key in server:
+        for key, default in CUSTOM_DEFAULTS.items():
+            # The defaults are what normalize() writes for every server.
+            if key in server and server[key] != default:
                 errors.append(
                     (
                         (*parts, key),
@@ -686,10 +693,11 @@ def validate(spec: Any, secret_names: list[str] | None = None) -> list[SpecError
         if clean is not None:
             raw.extend(_schema_errors(clean))
             raw.extend(_cross_errors(clean, secret_names))
-    unique: dict[tuple[Path, str], None] = {}
+    # One message per field: the first found (the schema's, before the cross-field checks) is the basic one.
+    first: dict[Path, str] = {}
     for parts, message in raw:
-        unique.setdefault((tuple(parts), message), None)
-    ordered = sorted(unique, key=lambda item: _sort_key(item[0]))
+        first.setdefault(tuple(parts), message)
+    ordered = sorted(first.items(), key=lambda item: _sort_key(item[0]))
     return [SpecError(format_path(parts), message) for parts, message in ordered]
 
 
@@ -712,15 +720,20 @@ def normalize(spec: dict) -> dict:
     toolbox = spec["name"]
     gateway = {**GATEWAY_DEFAULTS, "token_secrets": [f"{toolbox}_token"], **(spec.get("gateway") or {})}
     tls = gateway.get("tls") or None
+    given = spec.get("gateway") or {}
+    memory = _size(gateway["memory"])
+    reservation = _size(gateway["memory_reservation"])
+    if "memory_reservation" not in given and parse_size(reservation) > parse_size(memory):
+        reservation = memory
     gateway = {
         "port": gateway["port"],
         "replicas": gateway["replicas"],
         "token_secrets": list(gateway["token_secrets"]),
         "tls": {"cert_secret": tls["cert_secret"], "key_secret": tls["key_secret"]} if tls else None,
-        "memory": _size(gateway["memory"]),
-        "memory_reservation": _size(gateway["memory_reservation"]),
+        "memory": memory,
+        "memory_reservation": reservation,
         "cpus": gateway["cpus"],
-        "cpus_reservation": gateway["cpus_reservation"],
+        "cpus_reservation": given.get("cpus_reservation", min(GATEWAY_DEFAULTS["cpus_reservation"], gateway["cpus"])),
         "placement": list(gateway["placement"]),
     }
     return {
@@ -742,6 +755,12 @@ def _normalize_server(toolbox: str, server: dict) -> dict:
             "password_secret": _default_password(toolbox, merged["name"]),
             **given,
         }
+    memory = _size(merged["memory"])
+    reservation = _size(merged["memory_reservation"])
+    if "memory_reservation" not in server and parse_size(reservation) > parse_size(memory):
+        reservation = memory  # the default reservation never exceeds a small limit
+    cpus = merged["cpus"]
+    cpus_reservation = server.get("cpus_reservation", min(SERVER_DEFAULTS["cpus_reservation"], cpus))
     return {
         "name": merged["name"],
         "kind": merged["kind"],
@@ -757,10 +776,10 @@ def _normalize_server(toolbox: str, server: dict) -> dict:
             {"source": v["source"], "target": v["target"], "read_only": v.get("read_only", True)}
             for v in merged["volumes"]
         ],
-        "memory": _size(merged["memory"]),
-        "memory_reservation": _size(merged["memory_reservation"]),
-        "cpus": merged["cpus"],
-        "cpus_reservation": merged["cpus_reservation"],
+        "memory": memory,
+        "memory_reservation": reservation,
+        "cpus": cpus,
+        "cpus_reservation": cpus_reservation,
         "replicas": merged["replicas"],
         "placement": list(merged["placement"]),
         "postgres": postgres,
