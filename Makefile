@@ -8,10 +8,10 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_FORCE_COLOR ?= 0
 PLAYBOOK := ansible-playbook
-TIERS := setup ruff unit sanity lint molecule
+TIERS := setup ruff unit conformance sanity lint molecule
 
 .PHONY: help demo test setup deps engine venv images lab lab-destroy site summary \
-        ruff unit sanity lint molecule bench clean
+        ruff unit conformance sanity lint molecule bench clean
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -66,6 +66,10 @@ ruff: venv
 # The image_audit tests build small images on the local engine.
 unit: engine venv
 	pytest tests/unit
+
+# The MCP conformance suite direct and through the gateway, on loopback (docs/conformance.md).
+conformance: deps venv
+	scripts/conformance.sh
 
 sanity: venv
 	scripts/sanity.sh
