@@ -158,7 +158,9 @@ class BackendPool:
                     await anyio.sleep(self.settings.health_interval)
                     try:
                         with anyio.fail_after(self.backend.config.timeout):
-                            await client.send_ping()
+                            # ping is how legacy-era sessions are probed (Client.send_ping warns that the
+                            # 2026-07-28 era has none; these sessions are legacy on purpose).
+                            await client.session.send_request(types.PingRequest(), types.EmptyResult)
                     except TimeoutError:
                         return "ping timed out"
                     self.backend.mark_up(replica)
