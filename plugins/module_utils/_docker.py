@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import tarfile
 import traceback
 from contextlib import contextmanager
@@ -35,6 +36,22 @@ def docker_client(docker_host: str, timeout: int):
     except DockerException as exc:
         raise ToolboxError(f"cannot reach the Docker engine at {docker_host}: {exc}. Is dockerd running?") from exc
     return client
+
+
+def version_name(name: str, data: str) -> str:
+    """The Swarm secret holding this value: a new value is a new secret, so services move to it by an update."""
+    digest = hashlib.sha256(name.encode() + b"\0" + data.encode()).hexdigest()
+    return f"{name}_{digest[:12]}"
+
+
+def services_by_secret(client) -> dict[str, list[str]]:
+    """Secret ID -> names of the services that mount it."""
+    users: dict[str, list[str]] = {}
+    for service in client.services.list():
+        spec = service.attrs["Spec"]
+        for ref in spec.get("TaskTemplate", {}).get("ContainerSpec", {}).get("Secrets") or []:
+            users.setdefault(ref["SecretID"], []).append(spec["Name"])
+    return users
 
 
 DOCKER_CLIENT_ARGS = {

@@ -89,8 +89,6 @@ in_use:
   type: dict
 """
 
-import hashlib
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.agentopia.toolbox.plugins.module_utils._docker import (
     DOCKER_CLIENT_ARGS,
@@ -98,25 +96,12 @@ from ansible_collections.agentopia.toolbox.plugins.module_utils._docker import (
     MANAGED_LABEL,
     ToolboxError,
     docker_client,
+    services_by_secret,
+    version_name,
 )
 
 # Docker allows 64 characters; "_" and 12 hex digits take 13.
 MAX_NAME = 51
-
-
-def version_name(name: str, data: str) -> str:
-    digest = hashlib.sha256(name.encode() + b"\0" + data.encode()).hexdigest()
-    return f"{name}_{digest[:12]}"
-
-
-def services_by_secret(client) -> dict[str, list[str]]:
-    """Secret ID -> names of the services that mount it."""
-    users: dict[str, list[str]] = {}
-    for service in client.services.list():
-        spec = service.attrs["Spec"]
-        for ref in spec.get("TaskTemplate", {}).get("ContainerSpec", {}).get("Secrets") or []:
-            users.setdefault(ref["SecretID"], []).append(spec["Name"])
-    return users
 
 
 class SwarmSecret:

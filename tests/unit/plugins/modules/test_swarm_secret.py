@@ -2,7 +2,7 @@
 import itertools
 
 import pytest
-from ansible_collections.agentopia.toolbox.plugins.module_utils._docker import MANAGED_LABEL
+from ansible_collections.agentopia.toolbox.plugins.module_utils._docker import MANAGED_LABEL, version_name
 from ansible_collections.agentopia.toolbox.plugins.modules import swarm_secret
 
 VALUE = "s3cr3t-value-for-unit-tests"
@@ -63,7 +63,7 @@ def client(monkeypatch):
 def test_creates_a_version_named_by_content(run_module, client):
     result = run_module(swarm_secret.main, {"name": "gw_token", "data": VALUE})
     assert result["changed"] is True
-    assert result["secret_name"] == swarm_secret.version_name("gw_token", VALUE)
+    assert result["secret_name"] == version_name("gw_token", VALUE)
     assert result["secret_name"].startswith("gw_token_") and len(result["secret_name"]) == len("gw_token_") + 12
     assert client.secrets.created == [(result["secret_name"], VALUE.encode())]
     assert client.secrets.items[0].labels == {MANAGED_LABEL: "gw_token"}
