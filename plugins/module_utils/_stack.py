@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from urllib.parse import quote
 
 # Labels on everything a toolbox owns. The stack namespace makes `docker stack ps <toolbox>` work.
 NAMESPACE_LABEL = "com.docker.stack.namespace"
@@ -62,7 +63,33 @@ def referenced_secrets(spec: dict) -> list[str]:
     names += [tls[key] for key in ("cert_secret", "key_secret") if tls.get(key)]
     for server in spec["servers"]:
         names += [ref["name"] for ref in server.get("secrets") or []]
+        if server.get("kind") == "postgres" and server.get("postgres"):
+            names.append(server["postgres"]["password_secret"])
     return list(dict.fromkeys(names))
+
+
+def database_host(spec: dict, server: dict) -> str:
+    postgres = server["postgres"]
+    return postgres.get("host") or f"{spec['name']}_{server['name']}-db"
+
+
+def uri_secret(server: dict) -> str:
+    return f"{server['name']}_database_uri"
+
+
+def derived_secrets(spec: dict, values: dict) -> dict[str, str]:
+    """Secrets the module composes from the user's: postgres-mcp wants one URI holding the password."""
+    derived = {}
+    for server in spec["servers"]:
+        postgres = server.get("postgres")
+        if server.get("kind") != "postgres" or not postgres:
+            continue
+        password = quote(str(values[postgres["password_secret"]]), safe="")
+        user = quote(postgres["user"], safe="")
+        derived[uri_secret(server)] = (
+            f"postgresql://{user}:{password}@{database_host(spec, server)}:{postgres['port']}/{postgres['database']}"
+        )
+    return derived
 
 
 def server_url(spec: dict, server: dict) -> str:
@@ -169,6 +196,40 @@ def _service(name: str, labels: dict, template: dict, replicas: int, endpoint: d
     }
 
 
+def _database_service(spec, server, images, secret_versions, endpoint_mode, nets, base_labels) -> dict:
+    """The PostgreSQL a postgres server asked for: on the internal network only, data on a named volume."""
+    postgres = server["postgres"]
+    labels = {**base_labels, SERVER_LABEL: f"{server['name']}-db"}
+    password = postgres["password_secret"]
+    template = _task_template(
+        image=images["postgresql"],
+        args=[],
+        env={
+            "POSTGRES_DB": postgres["database"],
+            "POSTGRES_USER": postgres["user"],
+            "POSTGRES_PASSWORD_FILE": f"/run/secrets/{password}",
+        },
+        secrets=[(password, secret_versions[password])],
+        volumes=[
+            {
+                "source": f"{spec['name']}_{server['name']}_pgdata",
+                "target": "/var/lib/postgresql/data",
+                "read_only": False,
+            }
+        ],
+        labels=labels,
+        networks=[{"Target": nets["internal"], "Aliases": [f"{server['name']}-db"]}],
+        memory=server["memory"],
+        memory_reservation=server["memory_reservation"],
+        cpus=server["cpus"],
+        cpus_reservation=server["cpus_reservation"],
+        placement=server.get("placement") or [],
+    )
+    # One writer on one volume: stop the old task before the new one starts.
+    name = f"{spec['name']}_{server['name']}-db"
+    return _service(name, labels, template, 1, {"Mode": endpoint_mode}, "stop-first")
+
+
 def render(spec: dict, images: dict, secret_versions: dict, *, endpoint_mode: str, publish_mode: str) -> dict:
     """The toolbox's services (ServiceSpec by service name) and networks, each service with its hash label.
 
@@ -180,7 +241,12 @@ def render(spec: dict, images: dict, secret_versions: dict, *, endpoint_mode: st
     services = {}
     for server in spec["servers"]:
         labels = {**base_labels, SERVER_LABEL: server["name"]}
-        refs = server.get("secrets") or []
+        refs = list(server.get("secrets") or [])
+        if server.get("kind") == "postgres" and server.get("postgres"):
+            refs.append({"name": uri_secret(server), "env": "DATABASE_URI_FILE"})
+            if server["postgres"]["create_server"]:
+                db = _database_service(spec, server, images, secret_versions, endpoint_mode, nets, base_labels)
+                services[db["Name"]] = db
         env = dict(server.get("env") or {})
         env.update({ref["env"]: f"/run/secrets/{ref['name']}" for ref in refs if ref.get("env")})
         template = _task_template(

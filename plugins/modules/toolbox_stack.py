@@ -193,7 +193,8 @@ class Toolbox:
                 f"toolbox {self.name}: no value for secret(s) {', '.join(missing)}; "
                 "add them to the secrets option (from Ansible Vault)"
             )
-        versions = {name: version_name(f"{self.name}_{name}", str(values[name])) for name in names}
+        values = {**{name: str(values[name]) for name in names}, **stack.derived_secrets(self.spec, values)}
+        versions = {name: version_name(f"{self.name}_{name}", value) for name, value in values.items()}
         try:
             rendered = stack.render(
                 self.spec,
@@ -223,7 +224,7 @@ class Toolbox:
             return self.result
 
         self.ensure_networks()
-        self.ensure_secrets(versions)
+        self.ensure_secrets(versions, values)
         network_ids = {net["Name"]: net["Id"] for net in self.client.api.networks(names=list(self.networks.values()))}
         secret_ids = {s["Spec"]["Name"]: s["ID"] for s in self.client.api.secrets()}
         self.apply(actions, wanted, deployed, network_ids, secret_ids)
@@ -271,13 +272,13 @@ class Toolbox:
     def needs_secrets(self, versions: dict) -> bool:
         return not set(versions.values()) <= self.existing_secrets()
 
-    def ensure_secrets(self, versions: dict) -> None:
+    def ensure_secrets(self, versions: dict, values: dict) -> None:
         existing = self.existing_secrets()
         for name, version in versions.items():
             if version not in existing:
                 self.client.api.create_secret(
                     version,
-                    str(self.module.params["secrets"][name]).encode(),
+                    values[name].encode(),
                     labels={stack.TOOLBOX_LABEL: self.name, MANAGED_LABEL: f"{self.name}_{name}"},
                 )
 

@@ -206,3 +206,24 @@ def test_summary_shows_what_an_operator_reviews(spec):
     assert summary["mounts"] == ["tmpfs:/tmp", "research_data:/data:ro"]
     assert summary["image"] == IMAGES["filesystem"]
     assert summary["version"] == "1.0.0"
+
+
+def test_postgres_gets_its_database_and_a_uri_secret(spec):
+    postgres = {"database": "app", "create_server": True, "host": None, "port": 5432, "user": "postgres"}
+    spec["servers"].append(
+        server("db", kind="postgres", postgres={**postgres, "password_secret": "research_db_password"})
+    )
+    values = {"research_db_password": "p@ss word"}
+    derived = stack.derived_secrets(spec, values)
+    assert derived == {"db_database_uri": "postgresql://postgres:p%40ss%20word@research_db-db:5432/app"}
+    assert stack.referenced_secrets(spec)[-1] == "research_db_password"
+    versions = {**SECRETS, "research_db_password": "v1", "db_database_uri": "v2"}
+    images = {**IMAGES, "postgres": "reg/mcp-postgres:1", "postgresql": "reg/postgresql:1"}
+    services = stack.render(spec, images, versions, endpoint_mode="dnsrr", publish_mode="host")["services"]
+    database = services["research_db-db"]["TaskTemplate"]["ContainerSpec"]
+    assert "POSTGRES_PASSWORD_FILE=/run/secrets/research_db_password" in database["Env"]
+    assert [m["Source"] for m in database["Mounts"] if m["Type"] == "volume"] == ["research_db_pgdata"]
+    assert services["research_db-db"]["TaskTemplate"]["Networks"][0]["Target"] == "research_internal"
+    mcp = services["research_db"]["TaskTemplate"]["ContainerSpec"]
+    assert "DATABASE_URI_FILE=/run/secrets/db_database_uri" in mcp["Env"]
+    assert "p@ss" not in json.dumps(services)
