@@ -252,7 +252,10 @@ def _server(toolbox: str, key: str, entry: Any, notes: list[str], secrets: list[
         if kind == "everything":
             server_args = [arg for arg in server_args if arg not in EVERYTHING_TRANSPORTS]
         if kind == "memory" and env.pop("MEMORY_FILE_PATH", None) is not None:
-            notes.append(f"{name}: MEMORY_FILE_PATH named a file on the client; the image keeps its own store")
+            notes.append(
+                f"{name}: MEMORY_FILE_PATH named a file on the client; the image keeps its store at "
+                "/data/memory.jsonl: mount a volume at /data (read_only: false) to keep it"
+            )
         server.update({"kind": kind, "args": server_args})
     server_secrets = []
     for env_name in list(env):

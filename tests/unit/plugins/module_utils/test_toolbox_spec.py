@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 import copy
 import math
+from pathlib import Path
 
 import pytest
+import yaml
 from ansible_collections.agentopia.toolbox.plugins.module_utils._toolbox_spec import (
     KINDS,
     SpecError,
@@ -390,3 +392,14 @@ def test_valid_specs_normalize_idempotently(name, servers, with_gateway):
         assert server["memory"][-1] in "KMG"
         assert all(isinstance(value, str) for value in server["env"].values())
         assert math.isfinite(server["cpus"])
+
+
+def test_the_research_example_is_valid():
+    example = Path(__file__).resolve().parents[4] / "examples" / "toolbox-research.yml"
+    spec = yaml.safe_load(example.read_text())["toolbox"]
+    assert {server["kind"] for server in spec["servers"]} == set(KINDS) - {"everything"}
+    assert validate(spec, ["research_token", "research_db_password", "research_fetch_proxy"]) == []
+    assert [e.path for e in validate(spec, ["research_token"])] == [
+        "toolbox.servers[4].postgres.password_secret",
+        "toolbox.servers[5].secrets[0].name",
+    ]
