@@ -11,7 +11,7 @@ and every request id is renumbered on the way in so that clients never collide o
 child's single JSON-RPC id space. It declares no client capabilities to the child, so the
 child has no reason to ask anything back; if it does, the bridge answers with an error.
 `GET /health` is 200 while the child is up and initialized, else 503. `--check` is the
-image's HEALTHCHECK: a real initialize + ping round trip. See docs/architecture.md.
+image's HEALTHCHECK: a real initialize + ping round trip. Python >= 3.11; see docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -332,6 +332,8 @@ class Bridge:
                     return
         except (ConnectionError, TimeoutError, asyncio.IncompleteReadError):
             pass
+        except Exception as exc:  # a bug must cost one connection, not the bridge, and log one line
+            log.error("connection dropped: %s: %s", type(exc).__name__, exc)
         finally:
             writer.close()
 

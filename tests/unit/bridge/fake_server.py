@@ -5,7 +5,8 @@ Tools: echo (returns its arguments), sleep (waits `seconds`, then echoes), progr
 progress notifications tagged with `tag`, then answers), log (one log notification, then answers),
 ask (sends a sampling request to the client and returns the answer it got), crash (exits at once).
 serverInfo.version is the process id, so tests can tell a restarted child from the first one.
-`--no-init` never answers initialize (a server that never becomes ready).
+`--no-init` never answers initialize (a server that never becomes ready); `--protocol V` answers
+initialize with V, like a server that knows no newer revision.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import threading
 import time
 from typing import Any
 
+# `--protocol V`: answer initialize with V whatever is offered (an older server); else echo the offer.
+OWN_VERSION = sys.argv[sys.argv.index("--protocol") + 1] if "--protocol" in sys.argv else None
 LOCK = threading.Lock()
 WAITING: dict[str, dict[str, Any]] = {}  # id of a request sent to the client -> its response, once it arrives
 ARRIVED = threading.Condition(LOCK)
@@ -62,7 +65,7 @@ def handle(message: dict[str, Any]) -> None:
     method, params = message["method"], message.get("params") or {}
     if method == "initialize":
         result: dict[str, Any] = {
-            "protocolVersion": params.get("protocolVersion"),
+            "protocolVersion": OWN_VERSION or params.get("protocolVersion"),
             "capabilities": {"tools": {}, "logging": {}},
             "serverInfo": {"name": "fake", "version": str(os.getpid())},
         }

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -12,7 +13,7 @@ from typing import Any
 
 import anyio
 import pytest
-from bridge_helpers import BRIDGE, FAKE, McpHttp, free_port, health, wait_health
+from bridge_helpers import ACCEPT_BOTH, BRIDGE, FAKE, McpHttp, free_port, health, wait_health
 from mcp.client.client import Client
 from mcp.client.streamable_http import streamable_http_client
 
@@ -251,3 +252,39 @@ def test_sdk_client_through_the_bridge_to_mcp_server_time(start_bridge, time_ser
     assert current["timezone"] == "Europe/Paris"
     assert current["datetime"].endswith(("+01:00", "+02:00"))
     assert check(bridge.url).returncode == 0
+
+
+def test_foreign_origin_and_unknown_protocol_header_are_refused(fake_bridge):
+    import http.client
+
+    client = fake_bridge.client()
+    ping = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "ping"})
+    base = {"Content-Type": "application/json", "Accept": ACCEPT_BOTH, "Mcp-Session-Id": client.session or ""}
+    for extra, status in [
+        ({"Origin": "http://evil.example"}, 403),
+        ({"Origin": f"http://127.0.0.1:{fake_bridge.port}"}, 200),
+        ({"MCP-Protocol-Version": "2031-01-01"}, 400),
+        ({"MCP-Protocol-Version": "2025-06-18"}, 200),
+    ]:
+        conn = http.client.HTTPConnection("127.0.0.1", fake_bridge.port, timeout=10)
+        conn.request("POST", "/mcp", ping, {**base, **extra})
+        response = conn.getresponse()
+        response.read()
+        conn.close()
+        assert response.status == status, extra
+
+
+def test_sigterm_stops_the_bridge_and_its_child(start_bridge):
+    bridge = start_bridge([sys.executable, str(FAKE)])
+    child_pid = int(bridge.client().init_result["serverInfo"]["version"])
+    stderr = bridge.stop()
+    assert bridge.process.returncode == 0, stderr
+    assert "stopping" in stderr
+    with pytest.raises(ProcessLookupError):
+        os.kill(child_pid, 0)
+
+
+def test_clients_get_no_newer_revision_than_the_child_speaks(start_bridge):
+    bridge = start_bridge([sys.executable, str(FAKE), "--protocol", "2025-06-18"])
+    assert McpHttp(bridge.port).initialize("2025-11-25")["protocolVersion"] == "2025-06-18"
+    assert McpHttp(bridge.port).initialize("2025-03-26")["protocolVersion"] == "2025-03-26"
