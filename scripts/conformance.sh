@@ -135,6 +135,17 @@ if [[ " $targets " == *" gateway "* || " $targets " == *" aggregate "* ]]; then
   pids+=($!)
   wait_http "$gateway_origin/health" "the gateway" "$work/gateway.log" \
     'data and data.get("backends", {}).get("everything") == "ready"'
+  # The runs go through with the token; this shows the gateway still refuses a request without.
+  code=$("$root/.venv/bin/python" - "$gateway_origin/servers/everything/mcp" <<'EOF'
+import sys, urllib.error, urllib.request
+request = urllib.request.Request(sys.argv[1], data=b"{}", method="POST", headers={"Content-Type": "application/json"})
+try:
+    print(urllib.request.urlopen(request, timeout=5).status)
+except urllib.error.HTTPError as error:
+    print(error.code)
+EOF
+  )
+  [[ $code == 401 ]] || die "the gateway answered $code, not 401, to a request without a token: auth must stay on"
 fi
 
 echo "==> conformance: suite $suite_version (active server scenarios), Node $NODE_VERSION; targets: $targets"
