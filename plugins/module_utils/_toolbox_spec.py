@@ -46,6 +46,7 @@ MAX_MEMORY = 64 * 1024**3
 MIN_MEMORY = 16 * 1024**2
 MAX_CPUS = 64
 MAX_REPLICAS = 16
+MAX_ENTRIES = 100
 SIZE_UNITS = {"K": 1024, "M": 1024**2, "G": 1024**3}
 
 # Mount points the stack owns or the kernel provides: a volume there would hide them.
@@ -368,10 +369,15 @@ def _string_keys(value: Any, parts: Path, errors: list[tuple[Path, str]], seen: 
         errors.append((parts, "is nested too deeply or refers to itself: a toolbox spec is a few levels deep"))
         raise _Unusable
     seen = seen | {id(value)}
+    if len(value) > MAX_ENTRIES:
+        # Checked no further than this: the schema's limits are all lower, and time stays bounded.
+        errors.append(
+            (parts, f"has {len(value)} entries, far more than a toolbox spec holds (limits: docs/toolbox-spec.md)")
+        )
     if isinstance(value, list):
-        return [_string_keys(item, (*parts, i), errors, seen) for i, item in enumerate(value)]
+        return [_string_keys(item, (*parts, i), errors, seen) for i, item in enumerate(value[:MAX_ENTRIES])]
     copy = {}
-    for key, item in value.items():
+    for key, item in list(value.items())[:MAX_ENTRIES]:
         if isinstance(key, str):
             copy[key] = _string_keys(item, (*parts, key), errors, seen)
         else:

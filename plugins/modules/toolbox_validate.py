@@ -11,7 +11,7 @@ short_description: Check a toolbox spec on the controller and fill in its defaul
 version_added: 0.1.0
 description:
   - Checks a toolbox spec against the collection's JSON Schema and the rules a schema cannot express (unique
-    server names, exactly one of O(spec.servers[].kind) or O(spec.servers[].image), TLS both-or-neither, no
+    server names, exactly one of C(kind) or C(image) per server, TLS both-or-neither, no
     credentials in plain env, volume targets, ceilings on memory, CPUs and replicas, secrets that have values).
   - Runs on the controller only and never contacts a host, so a bad spec fails before anything is deployed.
   - On failure the message lists every error, one per line, each with its field path (for example

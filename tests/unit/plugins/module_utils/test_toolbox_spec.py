@@ -403,3 +403,13 @@ def test_the_research_example_is_valid():
         "toolbox.servers[4].postgres.password_secret",
         "toolbox.servers[5].secrets[0].name",
     ]
+
+
+def test_huge_values_are_refused_quickly():
+    spec = changed(("servers",), [{"name": "clock", "kind": "time"}] * 100_000)
+    spec["servers"][0] = {"name": "clock", "kind": "time", "args": ["x" * 10_000_000]}
+    errors = validate(spec, SECRETS)
+    assert errors[0] == SpecError("toolbox.servers", errors[0].message)
+    assert "100000 entries" in errors[0].message
+    assert "at most 4096" in errors[1].message
+    assert len(errors) <= 101
