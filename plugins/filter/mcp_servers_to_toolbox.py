@@ -200,8 +200,12 @@ def _postgres(
     if not url:
         notes.append(f"{server}: no DATABASE_URI was given, so the stack runs its own PostgreSQL server")
         return {"kind": "postgres", "postgres": {"create_server": True, "password_secret": password_secret}}
-    parts = urlsplit(str(url))
-    if not parts.hostname:
+    try:
+        parts = urlsplit(str(url))
+        hostname = parts.hostname
+    except ValueError as error:
+        raise _Problem(f"its database URL cannot be read ({error})") from None
+    if not hostname:
         raise _Problem("cannot read the host from its database URL: use postgresql://user@host:5432/database")
     postgres: dict[str, Any] = {"create_server": False, "host": parts.hostname, "password_secret": password_secret}
     try:

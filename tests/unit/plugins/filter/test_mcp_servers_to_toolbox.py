@@ -9,6 +9,8 @@ from ansible_collections.agentopia.toolbox.plugins.filter.mcp_servers_to_toolbox
     recognize,
 )
 from ansible_collections.agentopia.toolbox.plugins.module_utils._toolbox_spec import validate
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 EXAMPLE = Path(__file__).resolve().parents[4] / "examples" / "mcp-servers.json"
 
@@ -202,6 +204,18 @@ def test_the_example_file_imports_to_a_valid_spec():
         ({"mcpServers": {"gateway": {"command": "mcp-server-time"}}}, "cannot make a server name from 'gateway'"),
         ({"mcpServers": {"a b": {"command": "mcp-server-time"}, "a-b": {"command": "mcp-server-time"}}}, "rename one"),
         ({"mcpServers": {"t": {"command": "mcp-server-time", "env": {"lower": "x"}}}}, "toolbox.servers[0].env.lower"),
+        (
+            {"mcpServers": {"pg": {"command": "postgres-mcp", "args": ["postgresql://[::1"]}}},
+            "mcpServers.pg: its database URL",
+        ),
+        (
+            {"mcpServers": {"pg": {"command": "postgres-mcp", "env": {"DATABASE_URI": "postgresql:///db"}}}},
+            "read the host",
+        ),
+        (
+            {"mcpServers": {"pg": {"command": "postgres-mcp", "env": {"DATABASE_URI": "postgresql://h:99999/db"}}}},
+            "bad port",
+        ),
         ({"mcpServers": {}}, "at least one server"),
         ({"other": {}}, 'expects {"mcpServers"'),
         ("{not json", "not JSON"),
@@ -239,3 +253,57 @@ def test_vs_code_servers_key():
         {"servers": {"clock": {"type": "stdio", "command": "uvx", "args": ["mcp-server-time"]}}}, "lab"
     )
     assert result["toolbox"]["servers"] == [{"name": "clock", "kind": "time"}]
+
+
+WORDS = st.sampled_from(
+    [
+        "npx",
+        "uvx",
+        "uv",
+        "run",
+        "python",
+        "-m",
+        "-y",
+        "--from",
+        "-p",
+        "@modelcontextprotocol/server-filesystem",
+        "@modelcontextprotocol/server-memory",
+        "mcp-server-git",
+        "mcp_server_git",
+        "--repository",
+        "mcp-server-time",
+        "postgres-mcp",
+        "--access-mode",
+        "postgresql://u:p@h:5432/d",
+        "postgresql://[::1",
+        "/home/me/x",
+        "C:\\Users\\me",
+        "",
+        "stdio",
+    ]
+) | st.text(max_size=10)
+ENTRIES = st.fixed_dictionaries(
+    {"command": WORDS | st.none() | st.integers()},
+    optional={
+        "args": st.lists(WORDS, max_size=6) | WORDS,
+        "env": st.dictionaries(
+            st.sampled_from(["API_TOKEN", "DATABASE_URI", "LOG_LEVEL", "lower", "MEMORY_FILE_PATH"])
+            | st.text(max_size=6),
+            WORDS | st.integers() | st.none(),
+            max_size=3,
+        ),
+        "type": st.sampled_from(["stdio", "http"]),
+    },
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.text(max_size=12), ENTRIES | st.integers() | st.none(), max_size=4))
+def test_any_config_gives_a_valid_spec_or_a_filter_error(servers):
+    try:
+        result = mcp_servers_to_toolbox({"mcpServers": servers}, "lab")
+    except AnsibleFilterError as error:
+        assert str(error)
+        return
+    names = [secret["name"] for secret in result["secrets"]]
+    assert validate(result["toolbox"], names) == []
