@@ -162,10 +162,10 @@ def stop(process: subprocess.Popen[Any]) -> None:
 
 def latency_ms(client: Http) -> tuple[float, float]:
     client.conn.close()  # uvicorn (mcp-proxy) drops connections idle for 5 s; start both on a fresh one
-    for _ in range(20):
+    for _warmup in range(20):
         client.request("tools/call", CALL)
     samples = []
-    for _ in range(CALLS):
+    for _call in range(CALLS):
         started = time.perf_counter()
         client.request("tools/call", CALL)
         samples.append(1000 * (time.perf_counter() - started))
@@ -199,7 +199,7 @@ def one_round(server: Path, proxy: Path, python: str) -> dict[str, Any]:
 def main() -> None:
     server, proxy = venv(TIME_SERVER, "mcp-server-time"), venv(MCP_PROXY, "mcp-proxy")
     python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else shutil.which("python3") or sys.executable
-    rounds = [one_round(server, proxy, python) for _ in range(ROUNDS)]
+    rounds = [one_round(server, proxy, python) for _round in range(ROUNDS)]
 
     def median(key: str, index: int) -> float:
         return statistics.median(r[key][index] for r in rounds)

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Serve one stdio MCP server over MCP streamable HTTP, with the standard library only.
 
@@ -611,7 +610,7 @@ def check(url: str, timeout: float) -> int:
         headers["Mcp-Session-Id"] = response_headers.get("Mcp-Session-Id", "")
         headers["MCP-Protocol-Version"] = init["result"]["protocolVersion"]
         post({"jsonrpc": "2.0", "method": "notifications/initialized"})
-        _, pong = post({"jsonrpc": "2.0", "id": 2, "method": "ping"})
+        _headers, pong = post({"jsonrpc": "2.0", "id": 2, "method": "ping"})
         if not isinstance(pong, dict) or "result" not in pong:
             raise ValueError(f"ping failed: {pong}")
         urllib.request.urlopen(urllib.request.Request(url, headers=headers, method="DELETE"), timeout=timeout).close()
@@ -625,7 +624,7 @@ def check(url: str, timeout: float) -> int:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--listen", default="0.0.0.0:8000", help="host:port to serve on (default 0.0.0.0:8000)")
     parser.add_argument("--check", metavar="URL", help="health check an MCP endpoint, exit 0 (healthy) or 1")
     parser.add_argument("--timeout", type=float, default=5.0, help="--check: seconds per HTTP call (default 5)")

@@ -56,7 +56,7 @@ class Bridge:
 
     def stop(self) -> str:
         self.process.terminate()
-        _, stderr = self.process.communicate(timeout=15)
+        _stdout, stderr = self.process.communicate(timeout=15)
         return stderr
 
     def client(self, protocol_version: str = "2025-11-25") -> McpHttp:
@@ -108,7 +108,7 @@ class McpHttp:
         params: dict[str, Any] = {"name": tool, "arguments": arguments}
         if "progress_token" in kwargs:
             params["_meta"] = {"progressToken": kwargs.pop("progress_token")}
-        status, _, messages = self.post(
+        status, _headers, messages = self.post(
             {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": params}, **kwargs
         )
         assert status == 200, messages

@@ -43,7 +43,11 @@ def time_server() -> Path:
     if not (venv / ".complete").exists():
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
         pip = subprocess.run(
-            [str(venv / "bin/pip"), "install", "-q", TIME_SERVER], capture_output=True, text=True, timeout=600
+            [str(venv / "bin/pip"), "install", "-q", TIME_SERVER],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
         )
         if pip.returncode != 0:
             unreachable = any(s in pip.stderr for s in ("NewConnectionError", "Temporary failure", "Max retries"))

@@ -25,7 +25,11 @@ def tool_payload(messages: list[dict[str, Any]]) -> Any:
 
 def check(url: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(BRIDGE), "--check", url, "--timeout", "5"], capture_output=True, text=True, timeout=30
+        [sys.executable, str(BRIDGE), "--check", url, "--timeout", "5"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
 
 
@@ -53,10 +57,10 @@ def test_initialize_negotiates_version_and_gives_fresh_sessions(fake_bridge, off
 
 def test_unknown_session_is_404_and_missing_session_is_400(fake_bridge):
     ping = {"jsonrpc": "2.0", "id": 7, "method": "ping"}
-    status, _, messages = McpHttp(fake_bridge.port).post(ping, session="0" * 32)
+    status, _headers, messages = McpHttp(fake_bridge.port).post(ping, session="0" * 32)
     assert status == 404
     assert messages[0]["id"] == 7
-    status, _, messages = McpHttp(fake_bridge.port).post(ping)
+    status, _headers, messages = McpHttp(fake_bridge.port).post(ping)
     assert status == 400
     assert "Mcp-Session-Id" in messages[0]["error"]["message"]
 
@@ -64,26 +68,28 @@ def test_unknown_session_is_404_and_missing_session_is_400(fake_bridge):
 def test_delete_ends_the_session(fake_bridge):
     client = fake_bridge.client()
     assert client.delete() == 200
-    status, _, _ = client.post({"jsonrpc": "2.0", "id": 1, "method": "ping"})
+    status, _headers, _messages = client.post({"jsonrpc": "2.0", "id": 1, "method": "ping"})
     assert status == 404
     assert client.delete() == 404
 
 
 def test_malformed_json_is_a_400_parse_error(fake_bridge):
     client = fake_bridge.client()
-    status, _, messages = client.post(None, raw=b'{"jsonrpc": "2.0", "id": 1,')
+    status, _headers, messages = client.post(None, raw=b'{"jsonrpc": "2.0", "id": 1,')
     assert status == 400
     assert messages == [
         {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": messages[0]["error"]["message"]}}
     ]
-    status, _, messages = client.post({"id": 1, "method": "ping"})
+    status, _headers, messages = client.post({"id": 1, "method": "ping"})
     assert (status, messages[0]["error"]["code"]) == (400, -32600)
 
 
 def test_body_over_the_cap_is_413(start_bridge):
     bridge = start_bridge([sys.executable, str(FAKE)], ["--max-body-bytes", "1000"])
     client = bridge.client()
-    status, _, _ = client.post(None, raw=json.dumps({"jsonrpc": "2.0", "id": 1, "method": "x" * 2000}).encode())
+    status, _headers, _messages = client.post(
+        None, raw=json.dumps({"jsonrpc": "2.0", "id": 1, "method": "x" * 2000}).encode()
+    )
     assert status == 413
     assert client.call(2, "echo", {"small": True})[-1]["result"]  # the bridge still serves
 
@@ -105,7 +111,7 @@ def test_get_is_405_and_other_paths_404(fake_bridge):
 
 
 def test_concurrent_clients_with_colliding_ids_get_their_own_answers(fake_bridge):
-    clients = [fake_bridge.client() for _ in range(6)]
+    clients = [fake_bridge.client() for _client in range(6)]
 
     def call(index: int) -> Any:
         # Every client uses id 1 at the same time; the slower ones answer last.
@@ -153,7 +159,7 @@ def test_plain_json_when_the_client_accepts_only_json(fake_bridge):
 def test_batch_gets_every_answer(fake_bridge):
     client = fake_bridge.client()
     batch = [{"jsonrpc": "2.0", "id": i, "method": "ping"} for i in ("a", "b")]
-    status, _, messages = client.post(batch, accept="application/json")
+    status, _headers, messages = client.post(batch, accept="application/json")
     assert status == 200
     assert sorted(m["id"] for m in messages) == ["a", "b"]
 
