@@ -153,7 +153,7 @@ class Child:
             await self._stop_process()
 
     async def _stop_process(self) -> None:
-        process = self.process
+        process, self.process = self.process, None  # whoever comes first (exit or shutdown) reaps it
         if process is None:
             return
         if process.returncode is None:
@@ -163,7 +163,7 @@ class Child:
             except TimeoutError:
                 process.kill()
         code = await process.wait()
-        log.warning("server exited with status %s", code)
+        log.log(logging.INFO if self.stopping else logging.WARNING, "server exited with status %s", code)
 
     async def stop(self) -> None:
         self.stopping = True
