@@ -77,7 +77,7 @@ def _split_options(launcher: str, args: list[str]) -> tuple[dict[str, str], list
 def _package_name(spec: str) -> str:
     """``@scope/name@1.2`` -> ``@scope/name``; ``mcp-server-git==2025.1`` -> ``mcp-server-git``."""
     if spec.startswith("@"):
-        scope, _, rest = spec[1:].partition("/")
+        scope, rest = [*spec[1:].split("/", 1), ""][:2]
         return f"@{scope}/{rest.split('@')[0]}"
     return re.split(r"[@=<>~!\[ ]", spec, maxsplit=1)[0]
 
@@ -96,7 +96,7 @@ def recognize(command: str, args: list[str]) -> tuple[str, list[str]] | None:
                 return kind, rest[1:]
         return None
     if launcher == "uv":
-        _, rest = _split_options("uv", args)
+        rest = _split_options("uv", args)[1]
         if rest[:1] == ["run"]:
             return recognize("uvx", rest[1:])
         return None

@@ -129,7 +129,7 @@ FIELD_PATHS = [path for path in all_paths(VALID) if path]
 @st.composite
 def mutated(draw):
     spec = copy.deepcopy(VALID)
-    for _ in range(draw(st.integers(min_value=1, max_value=4))):
+    for _step in range(draw(st.integers(min_value=1, max_value=4))):
         path = draw(st.sampled_from(FIELD_PATHS))
         target = spec
         try:

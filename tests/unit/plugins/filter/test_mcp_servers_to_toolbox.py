@@ -87,7 +87,7 @@ def test_filesystem_dirs_become_read_only_volumes():
 
 
 def test_git_repository_becomes_a_volume():
-    server, _ = one({"command": "uvx", "args": ["mcp-server-git", "--repository=/src/My Repo", "-v"]})
+    server = one({"command": "uvx", "args": ["mcp-server-git", "--repository=/src/My Repo", "-v"]})[0]
     assert server["args"] == ["--repository", "/repos/my-repo", "-v"]
     assert server["volumes"] == [{"source": "research_s_repo", "target": "/repos", "read_only": True}]
 
@@ -106,7 +106,7 @@ def test_time_keeps_its_args_and_plain_env():
 
 
 def test_everything_drops_the_transport_argument():
-    server, _ = one({"command": "npx", "args": ["-y", "@modelcontextprotocol/server-everything", "stdio"]})
+    server = one({"command": "npx", "args": ["-y", "@modelcontextprotocol/server-everything", "stdio"]})[0]
     assert server == {"name": "s", "kind": "everything"}
 
 
