@@ -310,7 +310,9 @@ class Bridge:
         try:
             while True:
                 try:
-                    request = await asyncio.wait_for(self._read_request(reader), self.settings.keepalive_seconds)
+                    request = await asyncio.wait_for(
+                        self._read_request(reader, writer), self.settings.keepalive_seconds
+                    )
                 except HttpError as exc:
                     body = error_message(None, INVALID_REQUEST, str(exc))
                     await self._send(writer, exc.status, json.dumps(body).encode(), close=True)
@@ -336,7 +338,7 @@ class Bridge:
         finally:
             writer.close()
 
-    async def _read_request(self, reader: Any) -> Request | None:
+    async def _read_request(self, reader: Any, writer: Any) -> Request | None:
         try:
             head = await reader.readuntil(b"\r\n\r\n")
         except asyncio.IncompleteReadError as exc:
@@ -363,6 +365,8 @@ class Bridge:
             raise HttpError(400, "Content-Length is not a number") from None
         if length > self.settings.max_body_bytes:
             raise HttpError(413, f"body larger than the bridge's limit of {self.settings.max_body_bytes} bytes")
+        if length > 0 and headers.get("expect", "").lower() == "100-continue":
+            writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # curl waits a second for this on bodies over 1 KiB
         body = await reader.readexactly(length) if length > 0 else b""
         return Request(method, target.split("?", 1)[0], headers, body)
 
