@@ -176,10 +176,12 @@ def latency_ms(client: Http) -> tuple[float, float]:
 def one_round(server: Path, proxy: Path, python: str) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     bare = Stdio([str(server)])
-    handshake(bare)
-    time.sleep(IDLE_SECONDS)
-    figures["bare"] = memory(bare.process.pid)
-    stop(bare.process)
+    try:
+        handshake(bare)
+        time.sleep(IDLE_SECONDS)
+        figures["bare"] = memory(bare.process.pid)
+    finally:
+        stop(bare.process)
 
     for name, command in [
         ("bridge", lambda port: [python, str(BRIDGE), "--listen", f"127.0.0.1:{port}", "--", str(server)]),
@@ -187,12 +189,14 @@ def one_round(server: Path, proxy: Path, python: str) -> dict[str, Any]:
     ]:
         port = free_port()
         process = subprocess.Popen(command(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = wait_http(port, process)
-        time.sleep(IDLE_SECONDS)
-        figures[name] = memory(process.pid)
-        figures[f"{name} own"] = memory(process.pid, descendants=False)
-        figures[f"{name} latency"] = latency_ms(client)
-        stop(process)
+        try:
+            client = wait_http(port, process)
+            time.sleep(IDLE_SECONDS)
+            figures[name] = memory(process.pid)
+            figures[f"{name} own"] = memory(process.pid, descendants=False)
+            figures[f"{name} latency"] = latency_ms(client)
+        finally:
+            stop(process)
     return figures
 
 

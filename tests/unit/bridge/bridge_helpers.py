@@ -52,7 +52,11 @@ class Bridge:
         self.url = f"http://127.0.0.1:{self.port}/mcp"
         argv = [sys.executable, str(BRIDGE), "--listen", f"127.0.0.1:{self.port}", *extra, "--", *command]
         self.process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
-        wait_health(self.port, wait_for)
+        try:
+            wait_health(self.port, wait_for)
+        except BaseException:
+            self.stop()  # no bridge left behind by a failed start
+            raise
 
     def stop(self) -> str:
         self.process.terminate()
