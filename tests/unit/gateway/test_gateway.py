@@ -342,3 +342,23 @@ async def test_metrics_exposed(tmp_path: Path) -> None:
         assert "gateway_tool_call_duration_seconds_bucket" in body
         assert 'gateway_active_sessions{server="alpha"}' in body
         assert TOKEN not in body
+
+
+async def test_get_stream_is_released_when_the_client_leaves(tmp_path: Path) -> None:
+    async with two_backends(tmp_path) as (gateway, url), httpx2.AsyncClient(headers={**AUTH, **MCP_HEADERS}) as http:
+        r = await http.post(url + "/servers/alpha/mcp", json=INIT)
+        session = {"Mcp-Session-Id": r.headers["mcp-session-id"], "MCP-Protocol-Version": "2025-11-25"}
+        await http.post(
+            url + "/servers/alpha/mcp", json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=session
+        )
+        streams = gateway.metrics.open_streams.labels("server")
+        async with http.stream(
+            "GET", url + "/servers/alpha/mcp", headers={**session, "Accept": "text/event-stream"}
+        ) as stream:
+            assert stream.status_code == 200
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            await wait_for(lambda: streams._value.get() == 1)
+        # The client hung up on an idle stream: the gateway notices and lets go of the backend's.
+        await wait_for(lambda: streams._value.get() == 0)
+        r = await http.delete(url + "/servers/alpha/mcp", headers=session)
+        assert r.status_code < 300

@@ -56,7 +56,7 @@ class Gateway:
             session_idle_timeout=settings.session_idle_timeout,
             max_sessions=settings.max_sessions,
         )
-        self.passthrough = PassThrough(settings.max_body_bytes)
+        self.passthrough = PassThrough(settings.max_body_bytes, self.metrics)
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 

@@ -14,10 +14,11 @@ from collections.abc import AsyncIterator
 
 import anyio
 import httpx2
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from .backends import Backend, Replica
 from .errors import BodyTooLarge, json_error
+from .metrics import Metrics
 
 logger = logging.getLogger("agentopia_gateway.proxy")
 
@@ -107,8 +108,9 @@ def _response_headers(response: httpx2.Response) -> list[tuple[bytes, bytes]]:
 
 
 class PassThrough:
-    def __init__(self, max_body_bytes: int) -> None:
+    def __init__(self, max_body_bytes: int, metrics: Metrics) -> None:
         self.max_body_bytes = max_body_bytes
+        self.streams = metrics.open_streams.labels("server")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, backend: Backend) -> int:
         """Serve one request; returns the status sent (for the access log and metrics)."""
@@ -209,24 +211,28 @@ class PassThrough:
             backend.pin(new_session, replica)
         if session_id is not None and (status == 404 or (method == "DELETE" and status < 300)):
             backend.unpin(session_id)
+        self.streams.inc()
         try:
             await send({"type": "http.response.start", "status": status, "headers": _response_headers(response)})
-            async with anyio.create_task_group() as tg:
-
-                async def watch_disconnect() -> None:
-                    # The request body is already read, so the next message can only be the disconnect.
-                    while True:
-                        message: Message = await receive()
-                        if message["type"] == "http.disconnect":
-                            tg.cancel_scope.cancel()
-                            return
-
-                tg.start_soon(watch_disconnect)
+            if method != "GET":
+                # A POST's answer ends on its own; a client that leaves shows up as a failed send.
                 await self._pump(response.aiter_raw(), send, backend, method)
-                tg.cancel_scope.cancel()
+            else:
+                # A GET stream may stay silent for long: watch for the client leaving, to free the backend.
+                async with anyio.create_task_group() as tg:
+
+                    async def watch_disconnect() -> None:
+                        while (await receive())["type"] != "http.disconnect":
+                            pass
+                        tg.cancel_scope.cancel()
+
+                    tg.start_soon(watch_disconnect)
+                    await self._pump(response.aiter_raw(), send, backend, method)
+                    tg.cancel_scope.cancel()
         except OSError:
             pass  # the client went away mid-stream
         finally:
+            self.streams.dec()
             with anyio.CancelScope(shield=True):
                 await response.aclose()
         return status
