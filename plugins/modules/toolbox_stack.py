@@ -161,9 +161,10 @@ FAILURES_BEFORE_GIVING_UP = 3
 
 
 class ServiceFailed(Exception):
-    def __init__(self, report: dict) -> None:
-        super().__init__("services did not become healthy")
+    def __init__(self, report: dict, reason: str) -> None:
+        super().__init__(reason)
         self.report = report
+        self.reason = reason
 
 
 class Toolbox:
@@ -234,7 +235,7 @@ class Toolbox:
             self.result["report"] = failed.report
             if self.module.params["rollback"]:
                 self.result["rolled_back"] = self.roll_back(actions, deployed)
-            raise ToolboxError(self.failure_message(failed.report)) from None
+            raise ToolboxError(self.failure_message(failed)) from None
         self.prune_secrets()
         return self.result
 
@@ -355,12 +356,13 @@ class Toolbox:
                 if state == "ready":
                     pending.discard(name)
                 elif state == "failing" and strict:
-                    raise ServiceFailed(self.report(sorted(pending)))
+                    raise ServiceFailed(self.report([name]), f"its tasks failed {FAILURES_BEFORE_GIVING_UP} times")
             if not pending:
                 return
             if time.monotonic() > deadline:
                 if strict:
-                    raise ServiceFailed(self.report(sorted(pending)))
+                    waited = timeout or self.module.params["wait_timeout"]
+                    raise ServiceFailed(self.report(sorted(pending)), f"not healthy within {waited} s")
                 return
             time.sleep(1)
 
@@ -383,15 +385,19 @@ class Toolbox:
         return "waiting"
 
     def report(self, names: list[str]) -> dict:
+        """Per service: where its newest task is, and the last error any of its tasks met."""
         report = {}
         for name in names:
             _, tasks = self.current_tasks(name)
-            last = max(tasks, key=lambda t: t["Status"].get("Timestamp", ""), default=None)
-            status = (last or {}).get("Status", {})
+            tasks.sort(key=lambda t: t["Status"].get("Timestamp", ""))
+            newest = tasks[-1]["Status"] if tasks else {}
+            errors = [t["Status"] for t in tasks if t["Status"].get("Err")]
+            last_error = errors[-1] if errors else {}
             report[name] = {
-                "state": status.get("State", "no task"),
-                "error": status.get("Err", "") or status.get("Message", ""),
-                "exit_code": status.get("ContainerStatus", {}).get("ExitCode"),
+                "state": newest.get("State", "no task"),
+                "error": last_error.get("Err", ""),
+                "exit_code": last_error.get("ContainerStatus", {}).get("ExitCode"),
+                "failed_tasks": len(errors),
                 "logs": self.logs(name),
             }
         return report
@@ -406,21 +412,17 @@ class Toolbox:
             return []
         return [line for line in text.splitlines() if line.strip()][-self.module.params["log_lines"] :]
 
-    def failure_message(self, report: dict) -> str:
+    def failure_message(self, failed: ServiceFailed) -> str:
         parts = []
-        for name, item in report.items():
+        for name, item in failed.report.items():
             logs = " | ".join(item["logs"][-5:]) or "no log lines"
+            error = item["error"] or "no task error recorded"
             parts.append(
-                f"{name}: last task {item['state']} ({item['error'] or 'no error recorded'}); last logs: {logs}"
+                f"{name} ({failed.reason}): newest task {item['state']}, last error: {error}; last logs: {logs}"
             )
         undone = self.result.get("rolled_back")
         tail = f" Rolled back to the previous definition: {', '.join(undone)}." if undone else " Not rolled back."
-        return (
-            f"toolbox {self.name}: service(s) did not become healthy within {self.module.params['wait_timeout']} s: "
-            + "; ".join(parts)
-            + "."
-            + tail
-        )
+        return f"toolbox {self.name}: " + "; ".join(parts) + "." + tail
 
     # --- absent -------------------------------------------------------------------------------------
     def absent(self) -> dict:
