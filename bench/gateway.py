@@ -316,6 +316,8 @@ def main() -> None:
         serve_backend(args.backend)
         return
 
+    # A SIGTERM (timeout, Ctrl-C from a wrapper) still stops the processes this run started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     procs: list[subprocess.Popen] = []
     workdir = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
     try:

@@ -134,7 +134,9 @@ class BackendPool:
         http = httpx2.AsyncClient(
             headers={"Host": self.backend.host_header},
             timeout=httpx2.Timeout(connect=self.settings.connect_timeout, read=None, write=budget, pool=None),
-            limits=httpx2.Limits(max_connections=self.settings.backend_max_connections, keepalive_expiry=60.0),
+            limits=httpx2.Limits(
+                max_connections=self.settings.backend_max_connections, keepalive_expiry=self.settings.backend_keepalive
+            ),
             follow_redirects=False,
             trust_env=False,
         )

@@ -79,7 +79,9 @@ class Backend:
             limits=httpx2.Limits(
                 max_connections=settings.backend_max_connections,
                 max_keepalive_connections=settings.backend_max_connections,
-                keepalive_expiry=60.0,
+                # Below the 5 s idle limit of uvicorn (and most servers), so we never reuse a connection
+                # the backend is closing at that moment (that race shows up as ReadError under load).
+                keepalive_expiry=settings.backend_keepalive,
             ),
             follow_redirects=False,
             trust_env=False,

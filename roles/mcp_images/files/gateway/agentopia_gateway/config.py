@@ -63,7 +63,7 @@ class Settings:
     # Seconds between backend probes (DNS re-resolution + MCP ping on the pooled sessions).
     health_interval: float = 5.0
     # Seconds to open a TCP connection to a backend replica.
-    connect_timeout: float = 3.0
+    connect_timeout: float = 5.0
     # Seconds the aggregate tool list may be served from cache without any change notice.
     tools_cache_ttl: float = 300.0
     # Seconds after which a pass-through session pin with no traffic is forgotten.
@@ -74,6 +74,8 @@ class Settings:
     token_reload_interval: float = 1.0
     max_sessions: int = 10_000
     backend_max_connections: int = 512
+    # Seconds an idle pooled connection to a backend is kept; below the backend's own keep-alive limit.
+    backend_keepalive: float = 4.0
 
     def backend(self, name: str) -> BackendConfig | None:
         return next((b for b in self.backends if b.name == name), None)
@@ -178,11 +180,12 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         allowed_hosts=allowed_hosts,
         allowed_origins=_list(env, "GATEWAY_ALLOWED_ORIGINS"),
         health_interval=_float(env, "GATEWAY_HEALTH_INTERVAL", 5.0, minimum=0.05),
-        connect_timeout=_float(env, "GATEWAY_CONNECT_TIMEOUT", 3.0, minimum=0.05),
+        connect_timeout=_float(env, "GATEWAY_CONNECT_TIMEOUT", 5.0, minimum=0.05),
         tools_cache_ttl=_float(env, "GATEWAY_TOOLS_CACHE_TTL", 300.0),
         session_pin_ttl=_float(env, "GATEWAY_SESSION_PIN_TTL", 3600.0, minimum=1.0),
         session_idle_timeout=_float(env, "GATEWAY_SESSION_IDLE_TIMEOUT", 1800.0, minimum=1.0),
         token_reload_interval=_float(env, "GATEWAY_TOKEN_RELOAD_INTERVAL", 1.0, minimum=0.05),
         max_sessions=_int(env, "GATEWAY_MAX_SESSIONS", 10_000),
         backend_max_connections=_int(env, "GATEWAY_BACKEND_MAX_CONNECTIONS", 512),
+        backend_keepalive=_float(env, "GATEWAY_BACKEND_KEEPALIVE", 4.0),
     )

@@ -160,9 +160,14 @@ class PassThrough:
                 )
             except (httpx2.ConnectError, httpx2.ConnectTimeout) as exc:
                 backend.mark_down(replica, type(exc).__name__)
-                # Nothing reached the backend: a new session may go to another replica.
-                if session_id is None and backend.pick(exclude=tried) is not None:
-                    continue
+                if session_id is None:
+                    # Nothing reached the backend: a new session may go to another replica.
+                    if backend.pick(exclude=tried) is not None:
+                        continue
+                elif isinstance(exc, httpx2.ConnectError):
+                    # Refused: the process that held this session is gone, and the session with it.
+                    backend.unpin(session_id)
+                    return await json_error(send, 404, "session_not_found", "session not found; initialize a new one")
                 return await json_error(send, 502, "backend_unavailable", f"server {backend.name!r} is unavailable")
             except httpx2.HTTPError as exc:
                 logger.warning("backend %s: %s on %s", backend.name, type(exc).__name__, replica.key)
@@ -177,13 +182,12 @@ class PassThrough:
         if session_id is not None:
             replica = backend.pinned(session_id)
             if replica is not None:
-                if replica.key in tried or replica.key not in backend.replicas:
+                if replica.key not in backend.replicas or replica.key in tried:
+                    # Its replica left DNS (the task is gone): the session went with it. 404 tells the client
+                    # to initialize again, on a live replica.
                     backend.unpin(session_id)
                     return None, (404, "session_not_found", "session not found; initialize a new one")
-                if not replica.up:
-                    # Its replica is gone: the session went with it. 404 tells the client to start a new one.
-                    backend.unpin(session_id)
-                    return None, (404, "session_not_found", "session not found; initialize a new one")
+                # Even when marked down: only that replica knows the session; a refusal ends it (above).
                 return replica, (0, "", "")
             # Not pinned here (gateway restarted, or pins expired): any replica; the backend decides.
         replica = backend.pick(exclude=tried)
