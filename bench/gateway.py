@@ -98,7 +98,7 @@ def fastmcp_python() -> Path:
     python = FASTMCP_VENV / "bin/python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(FASTMCP_VENV)], check=True)
-    ok = subprocess.run([str(python), "-c", "import fastmcp"], capture_output=True).returncode == 0
+    ok = subprocess.run([str(python), "-c", "import fastmcp"], capture_output=True, check=False).returncode == 0
     if not ok:
         subprocess.run([str(python), "-m", "pip", "install", "-q", FASTMCP], check=True)
     return python
@@ -121,10 +121,10 @@ async def cpu_per_call(url: str, tool: str, auth: bool, pid: int, calls: int = 3
     async with http_client(auth, 4) as http:
         session = Session(http, url, tool)
         await session.open()
-        for _ in range(20):
+        for _round in range(20):
             await session.call()
         before = cpu_seconds(pid)
-        for _ in range(calls):
+        for _round in range(calls):
             await session.call()
         used = cpu_seconds(pid) - before
         await session.close()
@@ -241,10 +241,10 @@ async def sequential(paths: dict[str, tuple[str, str, bool]]) -> dict[str, list[
         sessions = {name: Session(http if auth else bare, url, tool) for name, (url, tool, auth) in paths.items()}
         for session in sessions.values():
             await session.open()
-            for _ in range(30):  # warm up (connections, caches)
+            for _round in range(30):  # warm up (connections, caches)
                 await session.call()
         times: dict[str, list[float]] = {name: [] for name in sessions}
-        for _ in range(SEQUENTIAL_CALLS):
+        for _round in range(SEQUENTIAL_CALLS):
             for name, session in sessions.items():
                 times[name].append(await session.call())
         for session in sessions.values():
@@ -254,13 +254,13 @@ async def sequential(paths: dict[str, tuple[str, str, bool]]) -> dict[str, list[
 
 async def throughput(url: str, tool: str, auth: bool) -> float:
     async with http_client(auth, THROUGHPUT_SESSIONS) as http:
-        sessions = [Session(http, url, tool) for _ in range(THROUGHPUT_SESSIONS)]
+        sessions = [Session(http, url, tool) for _round in range(THROUGHPUT_SESSIONS)]
         for s in sessions:
             await s.open()
         start = time.perf_counter()
 
         async def run(s: Session) -> None:
-            for _ in range(THROUGHPUT_CALLS):
+            for _round in range(THROUGHPUT_CALLS):
                 await s.call()
 
         async with anyio.create_task_group() as tg:
@@ -283,7 +283,7 @@ async def load(url: str, tool: str, auth: bool, clients: int) -> dict:
             await start.wait()
             try:
                 await session.open()
-                for _ in range(LOAD_CALLS):
+                for _round in range(LOAD_CALLS):
                     times.append(await session.call())
                 await session.close()
             except Exception as exc:
@@ -291,7 +291,7 @@ async def load(url: str, tool: str, auth: bool, clients: int) -> dict:
 
         began = time.perf_counter()
         async with anyio.create_task_group() as tg:
-            for _ in range(clients):
+            for _round in range(clients):
                 tg.start_soon(one)
             await anyio.sleep(0.1)
             start.set()
@@ -317,7 +317,7 @@ def main() -> None:
         return
 
     # A SIGTERM (timeout, Ctrl-C from a wrapper) still stops the processes this run started.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    signal.signal(signal.SIGTERM, lambda *_args: sys.exit(1))
     procs: list[subprocess.Popen] = []
     workdir = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
     try:
@@ -357,6 +357,7 @@ def main() -> None:
             [str(python), "-c", "import fastmcp, mcp.types as t; print(fastmcp.__version__)"],
             capture_output=True,
             text=True,
+            check=False,
         ).stdout.strip()
 
         paths = {
@@ -378,7 +379,7 @@ def main() -> None:
         }
         print("cpu ms per call", report["cpu"], flush=True)
         rounds: dict[str, list[float]] = {name: [] for name in paths}
-        for _ in range(3):  # alternate the paths, keep each one's median round
+        for _round in range(3):  # alternate the paths, keep each one's median round
             for name, (url, tool, auth) in paths.items():
                 rounds[name].append(anyio.run(throughput, url, tool, auth))
         for name, values in rounds.items():
@@ -408,7 +409,7 @@ def main() -> None:
 
 
 def print_markdown(report: dict) -> None:
-    d50, d99, _ = report["sequential"]["direct"]
+    d50, d99, _mean = report["sequential"]["direct"]
     print("\n| path | p50 ms | p99 ms | added p50 | added p99 | calls/s (32 sessions) |")
     print("|---|---|---|---|---|---|")
     for name, (p50, p99, _mean) in report["sequential"].items():

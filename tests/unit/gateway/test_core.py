@@ -95,7 +95,7 @@ def test_token_store_needs_a_token(tmp_path: Path) -> None:
 
 def test_rate_limiter_bucket() -> None:
     limiter = RateLimiter(rate=2, burst=3)
-    assert [limiter.allow("k", now=0.0)[0] for _ in range(4)] == [True, True, True, False]
+    assert [limiter.allow("k", now=0.0)[0] for _round in range(4)] == [True, True, True, False]
     allowed, retry = limiter.allow("k", now=0.0)
     assert not allowed and retry == pytest.approx(0.5)
     assert limiter.allow("k", now=0.5)[0] is True

@@ -64,7 +64,12 @@ async def two_backends(tmp_path: Path, **overrides: Any) -> AsyncIterator[tuple[
 
 
 async def test_aggregate_prefixes_both_ways(tmp_path: Path) -> None:
-    async with two_backends(tmp_path) as (_gateway, url), client(url + "/mcp") as c:
+    async with two_backends(tmp_path) as (_gateway, url):
+        await check_aggregate(url)
+
+
+async def check_aggregate(url: str) -> None:
+    async with client(url + "/mcp") as c:
         names = {t.name for t in (await c.list_tools()).tools}
         assert {"alpha__add", "alpha__whoami", "beta__add", "beta__whoami"} <= names
         assert all(n.split("__", 1)[0] in ("alpha", "beta") for n in names)
@@ -191,20 +196,25 @@ async def test_slow_backend_times_out_without_blocking_others(tmp_path: Path) ->
                 "backends": tuple(b.__class__(b.name, b.url, 0.5) for b in settings.backends),
             }
         )
-        async with serve_gateway(settings) as (gateway, url), client(url + "/mcp") as c:
+        async with serve_gateway(settings) as (gateway, url):
             await wait_for(lambda: all(p.ready for p in gateway.pools.values()))
-            async with anyio.create_task_group() as tg:
-                errors: list[str] = []
+            await check_timeout(url)
 
-                async def slow() -> None:
-                    try:
-                        await c.call_tool("beta__slow", {"seconds": 3})
-                    except MCPError as exc:
-                        errors.append(exc.error.message)
 
-                tg.start_soon(slow)
-                assert text(await c.call_tool("alpha__whoami", {})) == "alpha"
-            assert errors == ["server 'beta' did not answer within 0.5 s"]
+async def check_timeout(url: str) -> None:
+    errors: list[str] = []
+    async with client(url + "/mcp") as c:
+
+        async def slow() -> None:
+            try:
+                await c.call_tool("beta__slow", {"seconds": 3})
+            except MCPError as exc:
+                errors.append(exc.error.message)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(slow)
+            assert text(await c.call_tool("alpha__whoami", {})) == "alpha"
+    assert errors == ["server 'beta' did not answer within 0.5 s"]
 
 
 async def test_limits_413_and_429(tmp_path: Path) -> None:
@@ -217,7 +227,7 @@ async def test_limits_413_and_429(tmp_path: Path) -> None:
         assert r.status_code == 413 and r.json()["error"] == "body_too_large"
         r = await http.post(url + "/mcp", json=big, headers=MCP_HEADERS)
         assert r.status_code == 413
-        statuses = [(await http.get(url + "/servers/alpha/mcp")).status_code for _ in range(3)]
+        statuses = [(await http.get(url + "/servers/alpha/mcp")).status_code for _round in range(3)]
         assert statuses[-1] == 429
         r = await http.get(url + "/servers/alpha/mcp")
         assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1 and r.json()["error"] == "rate_limited"
@@ -229,7 +239,7 @@ async def test_pass_through_keeps_sessions_apart(tmp_path: Path) -> None:
     async with two_backends(tmp_path) as (gateway, url):
         async with httpx2.AsyncClient(headers={**AUTH, **MCP_HEADERS}) as http:
             ids = set()
-            for _ in range(2):
+            for _round in range(2):
                 r = await http.post(url + "/servers/alpha/mcp", json=INIT)
                 assert r.status_code == 200
                 ids.add(r.headers["mcp-session-id"])
@@ -259,13 +269,18 @@ async def test_pass_through_keeps_sessions_apart(tmp_path: Path) -> None:
         assert answers == {"ann": "hello ann", "bob": "hello bob", "cy": "hello cy"}
 
 
+def recorder(seen: list[tuple[float, float | None, str | None]]) -> Any:
+    async def on_progress(p: float, total: float | None, message: str | None) -> None:
+        seen.append((p, total, message))
+
+    return on_progress
+
+
 async def test_progress_survives_pass_through(tmp_path: Path) -> None:
     async with two_backends(tmp_path) as (_gateway, url):
         for path, tool in (("/servers/beta/mcp", "count"), ("/mcp", "beta__count")):
             seen: list[tuple[float, float | None, str | None]] = []
-
-            async def on_progress(p: float, total: float | None, message: str | None, seen: list = seen) -> None:
-                seen.append((p, total, message))
+            on_progress = recorder(seen)
 
             async with client(url + path, mode="legacy") as c:
                 result = await c.session.send_request(
@@ -299,7 +314,7 @@ async def test_replicas_spread_pinned_and_failed_over(tmp_path: Path) -> None:
                     return await http.post(url + "/servers/multi/mcp", json=call, headers=headers)
 
                 sessions: dict[str, str] = {}
-                for _ in range(4):
+                for _round in range(4):
                     r = await http.post(url + "/servers/multi/mcp", json=INIT)
                     sid = r.headers["mcp-session-id"]
                     await http.post(
@@ -308,7 +323,9 @@ async def test_replicas_spread_pinned_and_failed_over(tmp_path: Path) -> None:
                         headers={"Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25"},
                     )
                     # Pinned: every request of a session lands on the replica that created it.
-                    answers = {"r1" if '"text":"r1"' in (await ask(sid)).text.replace(" ", "") else "r2" for _ in "abc"}
+                    answers = {
+                        "r1" if '"text":"r1"' in (await ask(sid)).text.replace(" ", "") else "r2" for _round in "abc"
+                    }
                     assert len(answers) == 1
                     sessions[sid] = answers.pop()
                 assert sorted(sessions.values()) == ["r1", "r1", "r2", "r2"]  # new sessions spread evenly
@@ -318,7 +335,7 @@ async def test_replicas_spread_pinned_and_failed_over(tmp_path: Path) -> None:
                 assert (await ask(r2_sid)).status_code in (404, 502)
                 await wait_for(lambda: sum(rep.up for rep in backend.replicas.values()) == 1)
                 assert (await ask(r2_sid)).status_code == 404  # its session went with it: client re-initializes
-                for _ in range(3):  # new sessions all go to the survivor
+                for _round in range(3):  # new sessions all go to the survivor
                     assert (await http.post(url + "/servers/multi/mcp", json=INIT)).status_code == 200
                 r1_sid = next(s for s, who in sessions.items() if who == "r1")
                 assert (await ask(r1_sid)).status_code == 200

@@ -188,7 +188,7 @@ class BackendPool:
         async with self._tools_lock:
             if self._tools is not None and time.monotonic() - self._tools_at < self.settings.tools_cache_ttl:
                 return self._tools
-            fetched = await self.call(lambda c: _list_all_tools(c))
+            fetched = await self.call(_list_all_tools)
             self._tools = [t.model_copy(update={"name": prefix_name(self.name, t.name)}) for t in fetched]
             self._tools_at = time.monotonic()
             return self._tools

@@ -186,7 +186,7 @@ class Gateway:
                 send, 401, "unauthorized", "send Authorization: Bearer <token>", {"www-authenticate": REALM}
             )
             return "-"
-        scheme, _, presented = authorization.partition(" ")
+        scheme, _sep, presented = authorization.partition(" ")
         ident = self.tokens.verify(presented.strip()) if scheme.lower() == "bearer" and presented.strip() else None
         if ident is None:
             self.metrics.rejected.labels("bad_token").inc()
