@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A read-only Docker API proxy: only the container list and inspect calls pass.
+
+Mounting /var/run/docker.sock read-only does NOT make the API read-only: `:ro` only stops changes to the socket
+file, while connect() and any POST (create a privileged container, exec ...) still work. So the exporter never gets
+the engine's socket. This proxy, the only process that does, listens on a socket in a volume shared with the
+exporter on the same node and forwards GET /containers/json and GET /containers/<id>/json, nothing else.
+
+Settings: APIPROXY_LISTEN (socket path, default /run/container-exporter/docker.sock), APIPROXY_UPSTREAM
+(default /var/run/docker.sock), APIPROXY_SOCKET_MODE (octal, default 0666: the volume is private to the two).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import socket
+import socketserver
+import sys
+
+ALLOWED = re.compile(r"^(/v1\.\d+)?/containers/(json|[0-9a-f]{12,64}/json)(\?[A-Za-z0-9=&%_.-]*)?$")
+MAX_HEAD = 16384
+
+
+def allowed(method: str, path: str, headers: dict[str, str]) -> bool:
+    if method != "GET" or not ALLOWED.match(path):
+        return False
+    # No body and no protocol switch: a GET with a body or an Upgrade is not what the exporter sends.
+    if headers.get("transfer-encoding") or headers.get("upgrade"):
+        return False
+    return headers.get("content-length", "0") == "0"
+
+
+def parse_head(head: bytes) -> tuple[str, str, dict[str, str]] | None:
+    try:
+        lines = head.decode("latin-1").split("\r\n")
+        method, path, version = lines[0].split(" ")
+    except ValueError:
+        return None
+    if not version.startswith("HTTP/1."):
+        return None
+    headers = {}
+    for line in lines[1:]:
+        if line:
+            key, _, value = line.partition(":")
+            headers[key.strip().lower()] = value.strip()
+    return method, path, headers
+
+
+class _Handler(socketserver.BaseRequestHandler):
+    upstream: str = "/var/run/docker.sock"
+
+    def handle(self) -> None:
+        conn: socket.socket = self.request
+        conn.settimeout(30)
+        while True:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                head += chunk
+                if len(head) > MAX_HEAD:
+                    conn.sendall(b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\n\r\n")
+                    return
+            parsed = parse_head(head.split(b"\r\n\r\n", 1)[0])
+            if parsed is None or not allowed(*parsed):
+                body = b"refused by the read-only Docker API proxy: only GET /containers/json and inspect pass\n"
+                conn.sendall(
+                    b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+                return
+            # A fresh minimal request upstream: none of the client's headers reach the engine.
+            self._forward(conn, parsed[1])
+            return
+
+    def _forward(self, conn: socket.socket, path: str) -> None:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as up:
+            up.settimeout(30)
+            up.connect(self.upstream)
+            up.sendall(f"GET {path} HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n".encode())
+            while chunk := up.recv(65536):
+                conn.sendall(chunk)
+
+
+class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+
+def main() -> int:
+    listen = os.environ.get("APIPROXY_LISTEN", "/run/container-exporter/docker.sock")
+    _Handler.upstream = os.environ.get("APIPROXY_UPSTREAM", "/var/run/docker.sock")
+    mode = os.environ.get("APIPROXY_SOCKET_MODE", "0666")
+    try:
+        socket_mode = int(mode, 8)
+    except ValueError:
+        print(f"apiproxy: APIPROXY_SOCKET_MODE={mode!r} is not an octal mode such as 0660", file=sys.stderr)
+        return 2
+    if os.path.exists(listen):
+        os.unlink(listen)  # a socket left by the previous task on this node
+    with _Server(listen, _Handler) as server:
+        os.chmod(listen, socket_mode)
+        print(f"apiproxy: {listen} -> {_Handler.upstream} (container list and inspect only)", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
+    return 0
