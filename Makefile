@@ -8,14 +8,14 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_FORCE_COLOR ?= 0
 PLAYBOOK := ansible-playbook
-TIERS := setup ruff unit conformance sanity lint molecule
+TIERS := setup ruff unit rules conformance sanity lint molecule
 
 .PHONY: help demo test setup deps engine venv images lab lab-destroy site summary \
-        ruff unit conformance sanity lint molecule bench clean
+        ruff unit rules conformance sanity lint molecule bench clean
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
-	@echo "  other targets: lab lab-destroy images unit ruff sanity lint molecule bench clean"
+	@echo "  other targets: lab lab-destroy images unit rules ruff sanity lint molecule bench clean"
 
 demo: lab site summary
 
@@ -66,6 +66,10 @@ ruff: venv
 # The image_audit tests build small images on the local engine.
 unit: engine venv
 	pytest tests/unit
+
+# promtool check rules + test rules for the exporters role's alert rules (tests/rules/).
+rules: deps
+	scripts/promtool.sh
 
 # The MCP conformance suite direct and through the gateway, on loopback (docs/conformance.md).
 conformance: deps venv

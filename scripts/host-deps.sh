@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages the controller needs, only those missing.
 set -euo pipefail
-packages=(docker.io debootstrap rsync openssh-client git ca-certificates python3-venv shellcheck)
+# prometheus: promtool for `make rules` (scripts/promtool.sh).
+packages=(docker.io debootstrap rsync openssh-client git ca-certificates python3-venv shellcheck prometheus)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
