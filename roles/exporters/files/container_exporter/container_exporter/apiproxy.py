@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""A read-only Docker API proxy: only the container list and inspect calls pass.
+"""A read-only Docker API proxy: only the calls the exporter and Prometheus' Swarm discovery make pass.
 
 Mounting /var/run/docker.sock read-only does NOT make the API read-only: `:ro` only stops changes to the socket
 file, while connect() and any POST (create a privileged container, exec ...) still work. So the exporter never gets
 the engine's socket. This proxy, the only process that does, listens on a socket in a volume shared with the
-exporter on the same node and forwards GET /containers/json and GET /containers/<id>/json, nothing else.
+exporter on the same node and forwards GET /containers/json and GET /containers/<id>/json (the exporter), and
+GET /nodes, /services, /tasks and /networks (Prometheus' dockerswarm_sd_configs on a manager), nothing else: no
+POST, PUT, DELETE, no exec, attach, logs, archive, secrets or configs.
 
 Settings: APIPROXY_LISTEN (socket path, default /run/container-exporter/docker.sock), APIPROXY_UPSTREAM
 (default /var/run/docker.sock), APIPROXY_SOCKET_MODE (octal, default 0666: the volume is private to the two).
@@ -19,12 +21,16 @@ import socket
 import socketserver
 import sys
 
-ALLOWED = re.compile(r"^(/v1\.\d+)?/containers/(json|[0-9a-f]{12,64}/json)(\?[A-Za-z0-9=&%_.-]*)?$")
+ALLOWED = re.compile(
+    r"^(/v1\.\d+)?/(containers/json|containers/[0-9a-f]{12,64}/json|nodes|services|tasks|networks|_ping|version)"
+    r"(\?[A-Za-z0-9=&%_.+-]*)?$"
+)
 MAX_HEAD = 16384
+REFUSED = b"refused by the read-only Docker API proxy: only container list/inspect and Swarm listings pass\n"
 
 
 def allowed(method: str, path: str, headers: dict[str, str]) -> bool:
-    if method != "GET" or not ALLOWED.match(path):
+    if method not in ("GET", "HEAD") or not ALLOWED.match(path):
         return False
     # No body and no protocol switch: a GET with a body or an Upgrade is not what the exporter sends.
     if headers.get("transfer-encoding") or headers.get("upgrade"):
@@ -52,36 +58,34 @@ class _Handler(socketserver.BaseRequestHandler):
     upstream: str = "/var/run/docker.sock"
 
     def handle(self) -> None:
+        """One request per connection: the engine's answer ends with Connection: close, and so does this."""
         conn: socket.socket = self.request
         conn.settimeout(30)
-        while True:
-            head = b""
-            while b"\r\n\r\n" not in head:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    return
-                head += chunk
-                if len(head) > MAX_HEAD:
-                    conn.sendall(b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\n\r\n")
-                    return
-            parsed = parse_head(head.split(b"\r\n\r\n", 1)[0])
-            if parsed is None or not allowed(*parsed):
-                body = b"refused by the read-only Docker API proxy: only GET /containers/json and inspect pass\n"
-                conn.sendall(
-                    b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n"
-                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
-                    + body
-                )
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = conn.recv(4096)
+            if not chunk:
                 return
-            # A fresh minimal request upstream: none of the client's headers reach the engine.
-            self._forward(conn, parsed[1])
+            head += chunk
+            if len(head) > MAX_HEAD:
+                conn.sendall(b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\n\r\n")
+                return
+        parsed = parse_head(head.split(b"\r\n\r\n", 1)[0])
+        if parsed is None or not allowed(*parsed):
+            conn.sendall(
+                b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+                + f"Content-Length: {len(REFUSED)}\r\n\r\n".encode()
+                + REFUSED
+            )
             return
+        # A fresh minimal request upstream: none of the client's headers reach the engine.
+        self._forward(conn, parsed[0], parsed[1])
 
-    def _forward(self, conn: socket.socket, path: str) -> None:
+    def _forward(self, conn: socket.socket, method: str, path: str) -> None:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as up:
             up.settimeout(30)
             up.connect(self.upstream)
-            up.sendall(f"GET {path} HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n".encode())
+            up.sendall(f"{method} {path} HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n".encode())
             while chunk := up.recv(65536):
                 conn.sendall(chunk)
 
