@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -60,7 +61,9 @@ def main() -> int:
         timeout_keep_alive=30,
     )
     server = uvicorn.Server(config)
-    server.run()
+    # uvicorn re-raises SIGINT after its graceful shutdown; that is a normal stop.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
     return 0 if server.started else 1
 
 
