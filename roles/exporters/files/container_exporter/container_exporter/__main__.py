@@ -2,6 +2,7 @@
 """python -m container_exporter            serve /metrics (settings: CONTAINER_EXPORTER_* environment variables)
 python -m container_exporter --check URL   exit 0 when URL answers 200 (the image's HEALTHCHECK)
 python -m container_exporter --api-proxy   the read-only Docker API proxy (container_exporter.apiproxy)
+python -m container_exporter --check-socket PATH   exit 0 when a container list through the proxy socket PATH works
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 from . import apiproxy
 from .collector import ContainerCollector
 from .config import ConfigError, from_env
-from .docker_api import DockerClient
+from .docker_api import DockerClient, DockerError
 
 
 def check(url: str) -> int:
@@ -29,6 +30,19 @@ def check(url: str) -> int:
         return 1
     print("healthy" if ok else f"unhealthy: {url} answered {response.status}")
     return 0 if ok else 1
+
+
+def check_socket(path: str) -> int:
+    client = DockerClient(path, 5)
+    try:
+        client._get("/containers/json?limit=1")
+    except (DockerError, ValueError) as exc:
+        print(f"unhealthy: {exc}")
+        return 1
+    finally:
+        client.close()
+    print("healthy")
+    return 0
 
 
 def serve() -> int:
@@ -62,6 +76,8 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if len(argv) == 2 and argv[0] == "--check":
         return check(argv[1])
+    if len(argv) == 2 and argv[0] == "--check-socket":
+        return check_socket(argv[1])
     if argv == ["--api-proxy"]:
         return apiproxy.main()
     if argv:

@@ -71,6 +71,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Config:
         proc_root=env.get("CONTAINER_EXPORTER_PROC_ROOT", "/proc"),
         docker_socket=env.get("CONTAINER_EXPORTER_DOCKER_SOCKET", "/var/run/docker.sock"),
         docker_timeout=float(_number(env, "CONTAINER_EXPORTER_DOCKER_TIMEOUT", 5.0, float)),
-        labels=_list(env, "CONTAINER_EXPORTER_LABELS", DEFAULT_LABELS),
+        labels=_list(env, "CONTAINER_EXPORTER_LABELS", DEFAULT_LABELS)
+        + tuple(key for key in _list(env, "CONTAINER_EXPORTER_EXTRA_LABELS", ()) if key not in DEFAULT_LABELS),
         cgroup_parents=_list(env, "CONTAINER_EXPORTER_CGROUP_PARENTS", ("docker", "system.slice")),
     )
