@@ -35,6 +35,9 @@ V1_FILES = {
 V1_UNLIMITED = {
     "cpu/docker/{id}/cpu.cfs_quota_us": "-1\n",
     "memory/docker/{id}/memory.limit_in_bytes": "9223372036854771712\n",
+    "memory/docker/{id}/memory.stat": V1_FILES["memory/docker/{id}/memory.stat"].replace(
+        "hierarchical_memory_limit 268435456", "hierarchical_memory_limit 9223372036854771712"
+    ),
 }
 
 # Recorded shape of a cgroup v2 (unified) container directory, Docker 26 with the systemd driver.

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 from conftest import ID_A, ID_B, NET_DEV, V1_FILES, V1_UNLIMITED, V2_FILES, swarm_labels, write_proc, write_tree
-from container_exporter.collector import ContainerCollector, label_name, parse_time
+from container_exporter.collector import VERIFY_EVERY, ContainerCollector, label_name, parse_time
 from container_exporter.config import Config
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
@@ -122,6 +123,19 @@ def test_cgroup_v2_values_systemd_driver(tmp_path, docker):
     assert one(s, "container_memory_usage_bytes", container_label_com_docker_compose_project="shop") == 52428800
 
 
+@pytest.mark.parametrize("files", [V1_FILES, V2_FILES], ids=["v1", "v2"])
+def test_every_figure_read_is_a_number(tmp_path, files):
+    from container_exporter.cgroups import Locator
+
+    container_id = ID_A
+    write_tree(tmp_path, files, container_id)
+    locator = Locator(str(tmp_path), ("docker", "system.slice"))
+    stats = locator.read(locator.find(container_id))
+    values = {name: value for name, value in vars(stats).items() if value is not None}
+    assert len(values) >= 12
+    assert all(isinstance(value, int | float) for value in values.values()), values
+
+
 def test_cgroup_v2_unlimited_memory_and_cpu(tmp_path, docker):
     scope = "system.slice/docker-{id}.scope"
     files = {**V2_FILES, f"{scope}/memory.max": "max\n", f"{scope}/cpu.max": "max 100000\n"}
@@ -154,14 +168,38 @@ def test_inspect_once_per_start_and_again_after_a_restart(tmp_path, docker):
     scrape(collector)
     scrape(collector)
     assert docker.inspect_calls == [ID_A]
-    # The restart policy restarted it: a new pid, the old one gone.
+    # The restart policy restarted it: a new pid, the old process gone.
     docker.details[ID_A] = {"State": {"Pid": 11, "StartedAt": "2026-11-25T12:00:00Z"}, "RestartCount": 1}
-    (tmp_path / "proc/10/cgroup").unlink()
+    shutil.rmtree(tmp_path / "proc/10")
     write_proc(tmp_path / "proc", 11, ID_A, NET_DEV.replace("67125452", "5"))
     s = scrape(collector)
     assert docker.inspect_calls == [ID_A, ID_A]
     assert one(s, "container_restart_count", name="app") == 1
     assert one(s, "container_network_receive_bytes_total", name="app", interface="eth0") == 5
+
+
+def test_a_reused_pid_is_caught_within_verify_every_scrapes(tmp_path, docker):
+    docker.add(ID_A, "app", "img", {}, pid=10)
+    write_proc(tmp_path / "proc", 10, ID_A)
+    collector = make(tmp_path, docker, V1_FILES)
+    scrape(collector)
+    # Restarted as pid 11, and pid 10 now belongs to a process of another container.
+    docker.details[ID_A] = {"State": {"Pid": 11, "StartedAt": "2026-11-25T12:00:00Z"}, "RestartCount": 1}
+    write_proc(tmp_path / "proc", 10, ID_B, NET_DEV.replace("67125452", "999"))
+    write_proc(tmp_path / "proc", 11, ID_A, NET_DEV.replace("67125452", "5"))
+    values = [
+        one(scrape(collector), "container_network_receive_bytes_total", interface="eth0") for _ in range(VERIFY_EVERY)
+    ]
+    assert values[: VERIFY_EVERY - 1] == [999] * (VERIFY_EVERY - 1)
+    assert values[-1] == 5
+    assert docker.inspect_calls == [ID_A, ID_A]
+
+
+def test_memory_limit_from_the_limit_file_when_memory_stat_lacks_it(tmp_path, docker):
+    stat = V1_FILES["memory/docker/{id}/memory.stat"].replace("hierarchical_memory_limit 268435456\n", "")
+    docker.add(ID_A, "app", "img", {})
+    s = scrape(make(tmp_path, docker, {**V1_FILES, "memory/docker/{id}/memory.stat": stat}))
+    assert one(s, "container_spec_memory_limit_bytes", name="app") == 268435456
 
 
 def test_task_starts_count_new_swarm_containers_per_service(tmp_path, docker):

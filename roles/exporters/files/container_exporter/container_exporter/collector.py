@@ -25,6 +25,7 @@ log = logging.getLogger("container_exporter")
 _SERVICE = "com.docker.swarm.service.name"
 _STACK = "com.docker.stack.namespace"
 _FRACTION = re.compile(r"\.(\d+)")
+VERIFY_EVERY = 8
 
 
 class Docker(Protocol):
@@ -53,6 +54,7 @@ class _Inspected:
     pid: int
     restart_count: int
     started_at: float | None
+    scrapes: int = 0
 
 
 class ContainerCollector(Collector):
@@ -69,15 +71,22 @@ class ContainerCollector(Collector):
         self._lock = threading.Lock()
 
     # --- Docker side -------------------------------------------------------------------------------------------
-    def _inspect(self, container_id: str) -> _Inspected | None:
-        """Inspect once per container start: a restart changes the pid, which the cached pid's cgroup reveals."""
+    def _cached(self, container_id: str) -> _Inspected | None:
+        """Inspect once per container start. A restart changes the pid: the old one's net/dev is gone (see _collect),
+        and every VERIFY_EVERY scrapes the pid's cgroup must still name the container (pids are reused)."""
         known = self._inspected.get(container_id)
-        if known is not None and procnet.pid_in_container(self.config.proc_root, known.pid, container_id):
-            return known
+        if known is not None:
+            known.scrapes += 1
+            if known.scrapes % VERIFY_EVERY or procnet.pid_in_container(self.config.proc_root, known.pid, container_id):
+                return known
+        return self._inspect_now(container_id)
+
+    def _inspect_now(self, container_id: str) -> _Inspected | None:
         try:
             data = self.docker.inspect(container_id)
         except DockerError as exc:
             log.warning("%s", exc)
+            self._inspected.pop(container_id, None)
             return None
         state = data.get("State") or {}
         found = _Inspected(
@@ -110,8 +119,9 @@ class ContainerCollector(Collector):
 
     # --- the scrape --------------------------------------------------------------------------------------------
     def collect(self) -> Iterator[Metric]:
+        # Collected in full before the first family is handed out, so the duration is the collector's own.
         with self._lock:
-            yield from self._collect()
+            return iter(list(self._collect()))
 
     def _collect(self) -> Iterator[Metric]:
         started = time.perf_counter()
@@ -147,15 +157,20 @@ class ContainerCollector(Collector):
             ]
             fam.add_stats(values, self.locator.read(rel))
             fam.last_seen.add_metric(values, now)
-            inspected = self._inspect(container_id)
+            inspected = self._cached(container_id)
+            interfaces = procnet.read(self.config.proc_root, inspected.pid) if inspected and inspected.pid > 0 else None
+            if inspected is not None and inspected.pid > 0 and interfaces is None:
+                # Its process is gone: restarted under a new pid, or stopping. Ask the engine once more.
+                inspected = self._inspect_now(container_id)
+                if inspected is not None and inspected.pid > 0:
+                    interfaces = procnet.read(self.config.proc_root, inspected.pid)
             if inspected is None:
                 continue
             fam.restarts.add_metric(values, inspected.restart_count)
             if inspected.started_at is not None:
                 fam.start_time.add_metric(values, inspected.started_at)
-            if inspected.pid > 0:
-                for iface in procnet.read(self.config.proc_root, inspected.pid) or []:
-                    fam.add_interface(values, iface)
+            for iface in interfaces or []:
+                fam.add_interface(values, iface)
         self.locator.forget_except(live)
         for container_id in set(self._inspected) - live:
             del self._inspected[container_id]

@@ -7,6 +7,7 @@ the container's. cAdvisor reads the same file.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 
@@ -41,11 +42,17 @@ def parse(text: str) -> list[Interface]:
 
 
 def read(proc_root: str, pid: int) -> list[Interface] | None:
+    """None when the process is gone (the container stopped or restarted with a new pid)."""
     try:
-        with open(f"{proc_root}/{pid}/net/dev", encoding="ascii") as handle:
-            return parse(handle.read())
+        fd = os.open(f"{proc_root}/{pid}/net/dev", os.O_RDONLY)
     except OSError:
         return None
+    try:
+        return parse(os.read(fd, 65536).decode("ascii", "replace"))
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def pid_in_container(proc_root: str, pid: int, container_id: str) -> bool:
