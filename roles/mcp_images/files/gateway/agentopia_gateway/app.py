@@ -50,6 +50,9 @@ class Gateway:
         self.pools = {name: BackendPool(backend, settings, self.metrics) for name, backend in self.backends.items()}
         self.aggregator = Aggregator(self.pools, self.metrics)
         self.mcp_server = self.aggregator.server()
+        # The SDK's per-message OpenTelemetry middleware costs CPU on every call and this gateway exports no
+        # traces (its metrics are Prometheus): leave it out.
+        self.mcp_server.middleware = []
         self.session_manager = StreamableHTTPSessionManager(
             app=self.mcp_server,
             max_request_body_size=settings.max_body_bytes,
