@@ -13,6 +13,8 @@ Everything it starts is named obs-bench-* and removed at the end. Needs the imag
 
 from __future__ import annotations
 
+import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -93,6 +95,17 @@ def rss(name: str) -> int:
     return int(stat["total_rss"])
 
 
+def engine_list_seconds() -> float:
+    """The engine's own answer time for the exporter's one API call, straight from its socket."""
+    start = time.perf_counter()
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.connect("/var/run/docker.sock")
+        sock.sendall(b"GET /containers/json?all=1 HTTP/1.0\r\nHost: docker\r\n\r\n")
+        while sock.recv(65536):
+            pass
+    return time.perf_counter() - start
+
+
 def own_collect_seconds(body: str) -> float:
     for line in body.splitlines():
         if line.startswith("container_exporter_scrape_duration_seconds "):
@@ -110,11 +123,16 @@ def main() -> None:
         wait_for(node_url)
         measured = sum(1 for line in body.splitlines() if line.startswith("container_memory_usage_bytes{"))
         latencies, collects, sizes = [], [], []
+        cpu_before = {name: cpu_seconds(name) for name in (f"{PREFIX}-exporter", f"{PREFIX}-proxy")}
+        load_before = os.getloadavg()[0]
         for _ in range(SCRAPES):
             seconds, body = scrape(exporter_url)
             latencies.append(seconds)
             collects.append(own_collect_seconds(body))
             sizes.append(len(body))
+        cpu_per_scrape = {name: (cpu_seconds(name) - cpu_before[name]) / SCRAPES for name in cpu_before}
+        load = (load_before + os.getloadavg()[0]) / 2
+        engine_list = [engine_list_seconds() for _ in range(20)]
         node_seconds = [scrape(node_url)[0] for _ in range(20)]
         services = [f"{PREFIX}-exporter", f"{PREFIX}-proxy", f"{PREFIX}-node"]
         time.sleep(5)
@@ -140,6 +158,10 @@ def main() -> None:
     print(f"| container exporter scrape, {measured} containers, p50 / p99 (client) | "
           f"{statistics.median(latencies) * 1000:.1f} / {q[98] * 1000:.1f} ms | < 100 ms |")  # fmt: skip
     print(f"| its own collect time p50 / p99 | {statistics.median(collects) * 1000:.1f} / {c[98] * 1000:.1f} ms | |")
+    exporter_cpu, proxy_cpu = cpu_per_scrape[f"{PREFIX}-exporter"], cpu_per_scrape[f"{PREFIX}-proxy"]
+    print(f"| CPU time per scrape: exporter / proxy | {exporter_cpu * 1000:.1f} / {proxy_cpu * 1000:.1f} ms | |")
+    print(f"| engine's own GET /containers/json?all=1, p50 | {statistics.median(engine_list) * 1000:.1f} ms | |")
+    print(f"| machine load average during the scrapes (2 cores) | {load:.1f} | |")
     print(f"| scrape size | {statistics.median(sizes) / 1024:.0f} KiB | |")
     print(f"| node-exporter scrape p50 | {statistics.median(node_seconds) * 1000:.1f} ms | |")
     for name in services:

@@ -248,3 +248,20 @@ def test_parse_time(value, expected):
 def test_label_name_is_cadvisors():
     assert label_name("com.docker.swarm.service.name") == "container_label_com_docker_swarm_service_name"
     assert label_name("org.agentopia.toolbox-server") == "container_label_org_agentopia_toolbox_server"
+
+
+def test_each_scrape_reads_fresh_figures_and_drops_containers_gone_from_the_list(tmp_path, docker):
+    docker.add(ID_A, "a", "img", {})
+    docker.add(ID_B, "b", "img", {})
+    collector = make(tmp_path, docker, V1_FILES, ids=(ID_A, ID_B))
+    scrape(collector)
+    # Read while the list call is in flight (known from the last scrape): the new value, not a cached one.
+    (tmp_path / f"cgroup/memory/docker/{ID_A}/memory.usage_in_bytes").write_text("1000\n")
+    docker.items = docker.items[:1]
+    s = scrape(collector)
+    assert one(s, "container_memory_usage_bytes", name="a") == 1000
+    assert [labels["name"] for labels, _ in s["container_memory_usage_bytes"]] == ["a"]
+    # A container first listed now is read after the list.
+    docker.add(ID_B, "b", "img", {})
+    s = scrape(collector)
+    assert sorted(labels["name"] for labels, _ in s["container_memory_usage_bytes"]) == ["a", "b"]

@@ -8,12 +8,14 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from prometheus_client.samples import Sample
 
 from . import procnet
 from .cgroups import Locator, Stats
@@ -69,6 +71,9 @@ class ContainerCollector(Collector):
         self._task_ids: dict[tuple[str, str], set[str]] = {}
         self._task_starts: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
+        # The engine's answer to the list call takes longer than reading every cgroup: both at once.
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="docker-list")
+        self._running: dict[str, str] = {}  # id -> cgroup path, as of the previous scrape
 
     # --- Docker side -------------------------------------------------------------------------------------------
     def _cached(self, container_id: str) -> _Inspected | None:
@@ -125,18 +130,19 @@ class ContainerCollector(Collector):
 
     def _collect(self) -> Iterator[Metric]:
         started = time.perf_counter()
-        labels = self.base_labels
-        fam = _Families(labels)
+        fam = _Families(self.base_labels)
         docker_up = 1
+        pending = self._pool.submit(self.docker.containers)
+        early = {container_id: self.locator.read(rel) for container_id, rel in self._running.items()}
         try:
-            listed = self.docker.containers()
+            listed = pending.result()
         except DockerError as exc:
             log.warning("%s", exc)
             listed = []
             docker_up = 0
         self._count_task_starts(listed)
         now = self.clock()
-        live: set[str] = set()
+        live: dict[str, str] = {}
         running = 0
         for item in listed:
             if item.get("State") not in ("running", "paused", "restarting"):
@@ -145,7 +151,7 @@ class ContainerCollector(Collector):
             rel = self.locator.find(container_id)
             if rel is None:
                 continue
-            live.add(container_id)
+            live[container_id] = rel
             running += 1
             docker_labels = item.get("Labels") or {}
             names = item.get("Names") or [""]
@@ -155,8 +161,11 @@ class ContainerCollector(Collector):
                 item.get("Image", ""),
                 *(docker_labels.get(key, "") for key in self.label_keys),
             ]
-            fam.add_stats(values, self.locator.read(rel))
-            fam.last_seen.add_metric(values, now)
+            # One label dict per container, shared by all its samples (the text writer renders it once).
+            labels = dict(zip(self.base_labels, values, strict=True))
+            stats = early.get(container_id)
+            fam.add_stats(labels, stats if stats is not None else self.locator.read(rel))
+            fam.add(fam.last_seen, labels, now)
             inspected = self._cached(container_id)
             interfaces = procnet.read(self.config.proc_root, inspected.pid) if inspected and inspected.pid > 0 else None
             if inspected is not None and inspected.pid > 0 and interfaces is None:
@@ -166,13 +175,14 @@ class ContainerCollector(Collector):
                     interfaces = procnet.read(self.config.proc_root, inspected.pid)
             if inspected is None:
                 continue
-            fam.restarts.add_metric(values, inspected.restart_count)
+            fam.add(fam.restarts, labels, inspected.restart_count)
             if inspected.started_at is not None:
-                fam.start_time.add_metric(values, inspected.started_at)
+                fam.add(fam.start_time, labels, inspected.started_at)
             for iface in interfaces or []:
-                fam.add_interface(values, iface)
-        self.locator.forget_except(live)
-        for container_id in set(self._inspected) - live:
+                fam.add_interface(labels, iface)
+        self._running = live
+        self.locator.forget_except(set(live))
+        for container_id in set(self._inspected) - set(live):
             del self._inspected[container_id]
         yield from fam.all()
         starts = CounterMetricFamily(
@@ -265,7 +275,13 @@ class _Families:
             "container_restart_count", "Restarts of the container by its restart policy (Docker's RestartCount)."
         )
 
-    def add_stats(self, values: list[str], stats: Stats) -> None:
+    @staticmethod
+    def add(family: Metric, labels: dict[str, str], value: float) -> None:
+        """add_metric without its per-call zip into a new dict: the caller's dict is shared, never changed."""
+        name = family.name + "_total" if family.type == "counter" else family.name
+        family.samples.append(Sample(name, labels, value, None, None))
+
+    def add_stats(self, labels: dict[str, str], stats: Stats) -> None:
         pairs: list[tuple[Metric, float | int | None]] = [
             (self.cpu_user, stats.cpu_user_seconds),
             (self.cpu_system, stats.cpu_system_seconds),
@@ -282,21 +298,24 @@ class _Families:
             (self.oom, stats.oom_kills),
         ]
         if stats.cpu_usage_seconds is not None:
-            self.cpu_usage.add_metric([*values, "total"], stats.cpu_usage_seconds)
+            self.add(self.cpu_usage, {**labels, "cpu": "total"}, stats.cpu_usage_seconds)
         for family, value in pairs:
             if value is not None:
-                family.add_metric(values, value)
+                self.add(family, labels, value)
 
-    def add_interface(self, values: list[str], iface: procnet.Interface) -> None:
-        labels = [*values, iface.name]
-        self.rx_bytes.add_metric(labels, iface.rx_bytes)
-        self.rx_packets.add_metric(labels, iface.rx_packets)
-        self.rx_errors.add_metric(labels, iface.rx_errors)
-        self.rx_dropped.add_metric(labels, iface.rx_dropped)
-        self.tx_bytes.add_metric(labels, iface.tx_bytes)
-        self.tx_packets.add_metric(labels, iface.tx_packets)
-        self.tx_errors.add_metric(labels, iface.tx_errors)
-        self.tx_dropped.add_metric(labels, iface.tx_dropped)
+    def add_interface(self, labels: dict[str, str], iface: procnet.Interface) -> None:
+        with_iface = {**labels, "interface": iface.name}
+        for family, value in (
+            (self.rx_bytes, iface.rx_bytes),
+            (self.rx_packets, iface.rx_packets),
+            (self.rx_errors, iface.rx_errors),
+            (self.rx_dropped, iface.rx_dropped),
+            (self.tx_bytes, iface.tx_bytes),
+            (self.tx_packets, iface.tx_packets),
+            (self.tx_errors, iface.tx_errors),
+            (self.tx_dropped, iface.tx_dropped),
+        ):
+            self.add(family, with_iface, value)
 
     def all(self) -> Iterator[Metric]:
         for value in vars(self).values():

@@ -61,7 +61,19 @@ class TextWriter:
 
     def render(self, families: Iterable[Metric]) -> bytes:
         out: list[str] = []
+        # Samples of one container share one labels dict: look it up by identity first. Every family stays
+        # referenced in `kept` until the end, so no dict is freed and no id reused during the render.
+        by_id: dict[int, str] = {}
+        kept: list[Metric] = []
+
+        def label_string(labels: dict[str, str]) -> str:
+            text = by_id.get(id(labels))
+            if text is None:
+                text = by_id[id(labels)] = self._label_string(labels)
+            return text
+
         for family in families:
+            kept.append(family)
             if family.type not in _SIMPLE:
                 registry = CollectorRegistry(auto_describe=False)
                 registry.register(_Fixed([family]))
@@ -70,7 +82,6 @@ class TextWriter:
             name = family.name + "_total" if family.type == "counter" else family.name
             kind = "untyped" if family.type == "unknown" else family.type
             out.append(f"# HELP {name} {_escape_help(family.documentation)}\n# TYPE {name} {kind}\n")
-            label_string = self._label_string
             out.extend(
                 f"{sample.name}{label_string(sample.labels)} {format_value(sample.value)}\n"
                 for sample in family.samples
