@@ -230,7 +230,15 @@ def _database_service(spec, server, images, secret_versions, endpoint_mode, nets
     return _service(name, labels, template, 1, {"Mode": endpoint_mode}, "stop-first")
 
 
-def render(spec: dict, images: dict, secret_versions: dict, *, endpoint_mode: str, publish_mode: str) -> dict:
+def render(
+    spec: dict,
+    images: dict,
+    secret_versions: dict,
+    *,
+    endpoint_mode: str,
+    publish_mode: str,
+    gateway_hosts: list[str] | None = None,
+) -> dict:
     """The toolbox's services (ServiceSpec by service name) and networks, each service with its hash label.
 
     images: kind (and "gateway") -> image reference; secret_versions: secret name -> Swarm secret name.
@@ -278,6 +286,8 @@ def render(spec: dict, images: dict, secret_versions: dict, *, endpoint_mode: st
         ),
         "GATEWAY_TOKEN_FILES": ",".join(f"/run/secrets/{name}" for name in token_names),
     }
+    if gateway_hosts:  # the names clients use; anything else is refused (DNS rebinding)
+        env["GATEWAY_ALLOWED_HOSTS"] = ",".join(sorted(set(gateway_hosts)))
     if tls_names:
         env["GATEWAY_TLS_CERT_FILE"] = f"/run/secrets/{tls['cert_secret']}"
         env["GATEWAY_TLS_KEY_FILE"] = f"/run/secrets/{tls['key_secret']}"

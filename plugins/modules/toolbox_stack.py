@@ -66,6 +66,13 @@ options:
     type: str
     choices: [ingress, host]
     default: ingress
+  gateway_hosts:
+    description:
+      - Host names and addresses clients reach the gateway by; requests naming any other Host are refused (DNS
+        rebinding). Empty leaves the gateway's default (localhost only). C(*) accepts any.
+    type: list
+    elements: str
+    default: []
   encrypted:
     description: Encrypt the toolbox's overlay networks (IPsec). Needs ESP between nodes.
     type: bool
@@ -203,6 +210,7 @@ class Toolbox:
                 versions,
                 endpoint_mode=self.module.params["endpoint_mode"],
                 publish_mode=self.module.params["publish_mode"],
+                gateway_hosts=self.module.params["gateway_hosts"],
             )
         except KeyError as exc:
             raise ToolboxError(
@@ -487,6 +495,7 @@ def main() -> None:
             "purge": {"type": "bool", "default": False},
             "endpoint_mode": {"type": "str", "choices": ["dnsrr", "vip"], "default": "dnsrr"},
             "publish_mode": {"type": "str", "choices": ["ingress", "host"], "default": "ingress"},
+            "gateway_hosts": {"type": "list", "elements": "str", "default": []},
             "encrypted": {"type": "bool", "default": True},
             "wait_timeout": {"type": "int", "default": 180},
             "rollback": {"type": "bool", "default": True},

@@ -369,6 +369,12 @@ class Aggregator:
         argument = {"name": params.argument.name, "value": params.argument.value}
         return await pool.call(lambda c: c.session.complete(backend_ref, argument, context))
 
+    async def set_logging_level(self, ctx: Any, params: types.SetLevelRequestParams) -> types.EmptyResult:
+        # The backend sessions behind /mcp are shared by every client, so one client's level must not reach
+        # them: the level is accepted and nothing else changes (no backend log messages are relayed here).
+        # A client that needs a server's log stream uses /servers/<name>/mcp, where the session is its own.
+        return types.EmptyResult()
+
     def server(self) -> Server[Any]:
         return Server(
             "agentopia-gateway",
@@ -385,4 +391,5 @@ class Aggregator:
             on_list_prompts=self.list_prompts,
             on_get_prompt=self.get_prompt,
             on_completion=self.complete,
+            on_set_logging_level=self.set_logging_level,
         )
