@@ -107,7 +107,7 @@ def main() -> int:
         os.unlink(listen)  # a socket left by the previous task on this node
     with _Server(listen, _Handler) as server:
         os.chmod(listen, socket_mode)
-        print(f"apiproxy: {listen} -> {_Handler.upstream} (container list and inspect only)", flush=True)
+        print(f"apiproxy: {listen} -> {_Handler.upstream} (read-only listings only)", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever()
     return 0
