@@ -224,7 +224,7 @@ def test_image_passes_the_audit(refs, key):
     adhoc = str(Path(sys.executable).parent / "ansible")
     result = ansible([adhoc, "localhost", "-c", "local", "-m", "agentopia.toolbox.image_audit", "-a", args], {})
     assert result.returncode == 0, result.stdout[-3000:]
-    assert '"failed_rules": []' in result.stdout
+    assert re.search(r'"?failed_rules"?: \[\]', result.stdout), result.stdout[-3000:]
 
 
 @pytest.mark.parametrize("kind", ["filesystem", "git", "fetch", "time", "everything"])
@@ -307,7 +307,8 @@ def test_postgres_server_reads_and_refuses_writes(client, cleanup, network, refs
     tools, read, write = asyncio.run(mcp_session(f"{published(container)}/mcp", queries))
     assert EXPECTED_TOOL["postgres"] in tools
     assert "42" in text_of(read) and not read.is_error, text_of(read)
-    assert write.is_error or "read" in text_of(write).lower(), text_of(write)
+    # Restricted mode answers a write with an error text (not always flagged is_error).
+    assert write.is_error or "error" in text_of(write).lower(), text_of(write)
 
 
 def test_gateway_runs_hardened_and_lists_a_backends_tools(client, cleanup, network, refs, tmp_path):
