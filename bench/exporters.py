@@ -71,7 +71,7 @@ def scrape(url: str) -> tuple[float, str]:
 
 
 def wait_for(url: str) -> str:
-    for _ in range(100):
+    for _attempt in range(100):
         try:
             return scrape(url)[1]
         except OSError:
@@ -125,15 +125,15 @@ def main() -> None:
         latencies, collects, sizes = [], [], []
         cpu_before = {name: cpu_seconds(name) for name in (f"{PREFIX}-exporter", f"{PREFIX}-proxy")}
         load_before = os.getloadavg()[0]
-        for _ in range(SCRAPES):
+        for _scrape in range(SCRAPES):
             seconds, body = scrape(exporter_url)
             latencies.append(seconds)
             collects.append(own_collect_seconds(body))
             sizes.append(len(body))
         cpu_per_scrape = {name: (cpu_seconds(name) - cpu_before[name]) / SCRAPES for name in cpu_before}
         load = (load_before + os.getloadavg()[0]) / 2
-        engine_list = [engine_list_seconds() for _ in range(20)]
-        node_seconds = [scrape(node_url)[0] for _ in range(20)]
+        engine_list = [engine_list_seconds() for _call in range(20)]
+        node_seconds = [scrape(node_url)[0] for _call in range(20)]
         services = [f"{PREFIX}-exporter", f"{PREFIX}-proxy", f"{PREFIX}-node"]
         time.sleep(5)
         before = {name: cpu_seconds(name) for name in services}

@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # HEALTHCHECK for images without curl or Python: an HTTP/1.0 GET over bash's /dev/tcp.
 # http_probe.sh PORT PATH [ACCEPTED_STATUS_REGEX]   exits 0 when the status line matches (default 200).
 set -eu

@@ -9,9 +9,9 @@ import threading
 from typing import ClassVar
 
 import pytest
-from conftest import ID_A
 from container_exporter import apiproxy
 from container_exporter.docker_api import DockerClient, DockerError
+from exporter_samples import ID_A
 
 
 @pytest.mark.parametrize(
@@ -66,7 +66,7 @@ class _UnixHTTP(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
 
     def get_request(self):
-        conn, _ = super().get_request()
+        conn, _address = super().get_request()
         return conn, ("local", 0)
 
 

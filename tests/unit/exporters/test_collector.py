@@ -8,9 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ID_A, ID_B, NET_DEV, V1_FILES, V1_UNLIMITED, V2_FILES, swarm_labels, write_proc, write_tree
 from container_exporter.collector import VERIFY_EVERY, ContainerCollector, label_name, parse_time
 from container_exporter.config import Config
+from exporter_samples import ID_A, ID_B, NET_DEV, V1_FILES, V1_UNLIMITED, V2_FILES, swarm_labels, write_proc, write_tree
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -79,7 +79,7 @@ def test_cgroup_v1_values_and_cadvisor_labels(tmp_path, docker):
     assert one(s, "container_network_transmit_errors_total", interface="eth0", **labels) == 3
     assert one(s, "container_network_transmit_packets_dropped_total", interface="eth0", **labels) == 4
     assert one(s, "container_network_transmit_bytes_total", interface="eth1", **labels) == 2000
-    assert not [lb for lb, _ in s["container_network_receive_bytes_total"] if lb["interface"] == "lo"]
+    assert not [lb for lb, _value in s["container_network_receive_bytes_total"] if lb["interface"] == "lo"]
     assert one(s, "container_last_seen", **labels) == NOW
     assert one(s, "container_restart_count", **labels) == 3
     assert one(s, "container_start_time_seconds", **labels) == pytest.approx(1795606053.123456, abs=1e-6)
@@ -157,7 +157,7 @@ def test_stopped_and_unknown_containers_are_not_measured(tmp_path, docker):
     docker.add(ID_B, "exited", "img", {}, state="exited")
     docker.add("c" * 64, "no-cgroup", "img", {})
     s = scrape(make(tmp_path, docker, V1_FILES, ids=(ID_A, ID_B)))
-    assert [lb["name"] for lb, _ in s["container_memory_usage_bytes"]] == ["running"]
+    assert [lb["name"] for lb, _value in s["container_memory_usage_bytes"]] == ["running"]
     assert one(s, "container_exporter_containers") == 1
 
 
@@ -188,7 +188,7 @@ def test_a_reused_pid_is_caught_within_verify_every_scrapes(tmp_path, docker):
     write_proc(tmp_path / "proc", 10, ID_B, NET_DEV.replace("67125452", "999"))
     write_proc(tmp_path / "proc", 11, ID_A, NET_DEV.replace("67125452", "5"))
     values = [
-        one(scrape(collector), "container_network_receive_bytes_total", interface="eth0") for _ in range(VERIFY_EVERY)
+        one(scrape(collector), "container_network_receive_bytes_total", interface="eth0") for _n in range(VERIFY_EVERY)
     ]
     assert values[: VERIFY_EVERY - 1] == [999] * (VERIFY_EVERY - 1)
     assert values[-1] == 5
@@ -260,8 +260,8 @@ def test_each_scrape_reads_fresh_figures_and_drops_containers_gone_from_the_list
     docker.items = docker.items[:1]
     s = scrape(collector)
     assert one(s, "container_memory_usage_bytes", name="a") == 1000
-    assert [labels["name"] for labels, _ in s["container_memory_usage_bytes"]] == ["a"]
+    assert [labels["name"] for labels, _value in s["container_memory_usage_bytes"]] == ["a"]
     # A container first listed now is read after the list.
     docker.add(ID_B, "b", "img", {})
     s = scrape(collector)
-    assert sorted(labels["name"] for labels, _ in s["container_memory_usage_bytes"]) == ["a", "b"]
+    assert sorted(labels["name"] for labels, _value in s["container_memory_usage_bytes"]) == ["a", "b"]

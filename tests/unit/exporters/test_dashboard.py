@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ID_A, V1_FILES, FakeDocker, swarm_labels, write_proc, write_tree
 from container_exporter.collector import ContainerCollector
 from container_exporter.config import Config
+from exporter_samples import ID_A, V1_FILES, FakeDocker, swarm_labels, write_proc, write_tree
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -50,7 +50,7 @@ def gateway_metric_names() -> set[str]:
     metrics.backend_up.labels("s").set(1)
     metrics.backend_replicas.labels("s", "ready").set(1)
     metrics.rejected.labels("auth").inc()
-    body, _ = metrics.render()
+    body, _content_type = metrics.render()
     return sample_names(body.decode())
 
 

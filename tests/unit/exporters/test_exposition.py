@@ -9,11 +9,11 @@ import urllib.error
 import urllib.request
 
 import pytest
-from conftest import ID_A, ID_B, V1_FILES, FakeDocker, swarm_labels, write_proc, write_tree
 from container_exporter.collector import ContainerCollector
 from container_exporter.config import Config
 from container_exporter.exposition import TextWriter, format_value
 from container_exporter.server import make_server
+from exporter_samples import ID_A, ID_B, V1_FILES, FakeDocker, swarm_labels, write_proc, write_tree
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.parser import text_string_to_metric_families
@@ -81,7 +81,7 @@ def test_format_value(value, text):
 
 
 def test_label_strings_are_reused_and_bounded(monkeypatch):
-    import container_exporter.exposition as exposition
+    from container_exporter import exposition
 
     writer = TextWriter()
     gauge = GaugeMetricFamily("g", "Gauge.", labels=["x"])

@@ -26,7 +26,7 @@ def prometheus_config(**overrides):
 
 
 def test_three_jobs_by_swarm_discovery_through_the_proxy_socket():
-    _, config = prometheus_config()
+    _text, config = prometheus_config()
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     assert set(jobs) == {"node", "containers", "gateway"}
     for job in jobs.values():
@@ -51,7 +51,7 @@ def test_three_jobs_by_swarm_discovery_through_the_proxy_socket():
 
 
 def test_settings_reach_the_configuration():
-    _, config = prometheus_config(
+    _text, config = prometheus_config(
         exporters_stack="obs", exporters_network="obs-net", exporters_prometheus_scrape_interval="30s"
     )
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
@@ -62,7 +62,7 @@ def test_settings_reach_the_configuration():
 
 @pytest.mark.skipif(PROMTOOL is None, reason="promtool comes with Debian's prometheus package (make rules installs it)")
 def test_promtool_accepts_the_rendered_configuration(tmp_path):
-    text, _ = prometheus_config()
+    text, _config = prometheus_config()
     (tmp_path / "rules").mkdir()
     (tmp_path / "prometheus.yml").write_text(text.replace("/etc/prometheus/rules/", f"{tmp_path}/rules/"))
     shutil.copy(ROLE / "files/rules/toolbox.yml", tmp_path / "rules/toolbox.yml")

@@ -49,7 +49,7 @@ def parse_head(head: bytes) -> tuple[str, str, dict[str, str]] | None:
     headers = {}
     for line in lines[1:]:
         if line:
-            key, _, value = line.partition(":")
+            key, _colon, value = line.partition(":")
             headers[key.strip().lower()] = value.strip()
     return method, path, headers
 
