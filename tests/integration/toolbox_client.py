@@ -113,7 +113,8 @@ def check(report: dict) -> list[str]:
         "the clock tells today's date": datetime.now(UTC).strftime("%Y-%m-%d") in calls["clock"]["text"],
         "memory keeps what it was told": "seen by the probe" in calls["memory_read"]["text"],
         "a read-only query answers": "42" in calls["db_read"]["text"] and not calls["db_read"]["error"],
-        "a write query is refused": calls["db_write"]["error"] or "read" in calls["db_write"]["text"].lower(),
+        "a write query is refused": calls["db_write"]["error"]
+        or "error validating query" in calls["db_write"]["text"].lower(),
         "fetch reads a lab page": '"status"' in calls["web"]["text"],
         "the one-to-one endpoint lists unprefixed tools": "get_current_time" in report["clock_direct"]["tools"],
     }
