@@ -46,8 +46,8 @@ options:
     description: CA bundle to verify an https endpoint with.
     type: path
 requirements:
-  - mcp (the official MCP Python SDK) on the host the module runs on; run it on the controller with
-    C(delegate_to: localhost) when targets do not have it.
+  - "mcp (the official MCP Python SDK) on the host the module runs on; run it on the controller (delegate_to localhost)
+    when targets do not have it."
 """
 
 EXAMPLES = r"""
@@ -84,13 +84,12 @@ elapsed:
 
 import asyncio
 import json
-import ssl
 import time
 import traceback
 import urllib.error
-import urllib.request
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.urls import open_url
 
 try:
     import httpx2
@@ -151,10 +150,16 @@ def http_status(params: dict) -> int | None:
     headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
     if params["token"]:
         headers["Authorization"] = f"Bearer {params['token']}"
-    context = ssl.create_default_context(cafile=params["ca_file"]) if params["ca_file"] else None
-    request = urllib.request.Request(params["url"], data=json.dumps(body).encode(), headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=5, context=context) as answer:
+        with open_url(
+            params["url"],
+            data=json.dumps(body),
+            headers=headers,
+            method="POST",
+            timeout=5,
+            ca_path=params["ca_file"],
+            follow_redirects="none",
+        ) as answer:
             return answer.status
     except urllib.error.HTTPError as error:
         return error.code

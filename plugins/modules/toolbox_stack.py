@@ -396,7 +396,7 @@ class Toolbox:
         """Per service: where its newest task is, and the last error any of its tasks met."""
         report = {}
         for name in names:
-            _, tasks = self.current_tasks(name)
+            tasks = self.current_tasks(name)[1]
             tasks.sort(key=lambda t: t["Status"].get("Timestamp", ""))
             newest = tasks[-1]["Status"] if tasks else {}
             errors = [t["Status"] for t in tasks if t["Status"].get("Err")]
