@@ -5,6 +5,7 @@ import json
 
 import pytest
 from ansible_collections.agentopia.toolbox.plugins.module_utils import _stack as stack
+from ansible_collections.agentopia.toolbox.plugins.module_utils import _toolbox_spec
 
 IMAGES = {
     "filesystem": "reg:5000/agentopia/mcp-filesystem@sha256:" + "a" * 64,
@@ -13,43 +14,32 @@ IMAGES = {
 }
 
 
+def normalized(servers: list[dict]) -> dict:
+    """A spec as toolbox_validate hands it over: every default filled in."""
+    raw = {"name": "research", "version": "1.0.0", "gateway": {"memory": "128M"}, "servers": servers}
+    assert _toolbox_spec.validate(raw) == []
+    return _toolbox_spec.normalize(raw)
+
+
 def server(name, **extra):
-    base = {
-        "name": name,
-        "kind": "time",
-        "image": None,
-        "version": None,
-        "args": [],
-        "env": {},
-        "secrets": [],
-        "volumes": [],
-        "memory": "256M",
-        "memory_reservation": "64M",
-        "cpus": 0.5,
-        "cpus_reservation": 0.05,
-        "replicas": 1,
-        "placement": [],
-        "postgres": None,
-    }
-    return {**base, **extra}
+    """One normalized server (kind time unless an image or another kind is given)."""
+    raw = {"name": name, **({} if "image" in extra or "kind" in extra else {"kind": "time"}), **extra}
+    return normalized([raw])["servers"][0]
 
 
 @pytest.fixture(name="spec")
 def fixture_spec():
-    return {
-        "name": "research",
-        "version": "1.0.0",
-        "gateway": {"port": 8811, "replicas": 1, "token_secrets": ["research_token"], "memory": "128M", "cpus": 0.5},
-        "servers": [
-            server(
-                "files",
-                kind="filesystem",
-                args=["/data"],
-                volumes=[{"source": "research_data", "target": "/data", "read_only": True}],
-            ),
-            server("clock", env={"TZ": "UTC", "DEBUG": False}),
-        ],
-    }
+    return normalized(
+        [
+            {
+                "name": "files",
+                "kind": "filesystem",
+                "args": ["/data"],
+                "volumes": [{"source": "research_data", "target": "/data"}],
+            },
+            {"name": "clock", "kind": "time", "env": {"TZ": "UTC", "DEBUG": False}},
+        ]
+    )
 
 
 SECRETS = {"research_token": "research_research_token_0123456789ab"}
@@ -123,7 +113,7 @@ def test_server_secrets_are_files_and_env_holds_only_their_path(spec):
 
 
 def test_custom_image_serves_where_it_says(spec):
-    spec["servers"].append(server("tool", kind=None, image="reg:5000/acme/tool:1", port=9000, path="/rpc"))
+    spec["servers"].append(server("tool", image="reg:5000/acme/tool:1", port=9000, path="/rpc"))
     services = render(spec)["services"]
     assert services["research_tool"]["TaskTemplate"]["ContainerSpec"]["Image"] == "reg:5000/acme/tool:1"
     env = dict(e.split("=", 1) for e in services["research_gateway"]["TaskTemplate"]["ContainerSpec"]["Env"])
