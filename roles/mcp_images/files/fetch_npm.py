@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Fetch one npm registry tarball, check its Subresource Integrity, unpack it (build stage only).
 
@@ -18,7 +17,7 @@ import urllib.request
 
 
 def fetch(registry: str, name: str, version: str, integrity: str) -> bytes:
-    algorithm, _, expected = integrity.partition("-")
+    algorithm, expected = integrity.split("-", 1) if "-" in integrity else (integrity, "")
     if algorithm not in ("sha512", "sha384", "sha256") or not expected:
         raise SystemExit(f"fetch_npm: integrity must be <sha512|sha384|sha256>-<base64>, got {integrity!r}")
     url = f"{registry.rstrip('/')}/{name}/-/{name.rsplit('/', 1)[-1]}-{version}.tgz"

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Run a server with NAME set from the file NAME_FILE names (Docker/Swarm secrets), then exec it.
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 """HEALTHCHECK for the gateway: GET its own /health on loopback; exit 0 on 200, else 1.
 
