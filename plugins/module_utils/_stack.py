@@ -334,6 +334,11 @@ def service_hash(service: dict) -> str:
     return content_hash({key: service[key] for key in ("TaskTemplate", "Mode", "EndpointSpec")})[:16]
 
 
+def stack_hash(services: dict[str, dict]) -> str:
+    """One hash for a whole toolbox, from its services' hash labels: what toolbox_facts compares."""
+    return content_hash({name: (spec.get("Labels") or {}).get(HASH_LABEL, "") for name, spec in services.items()})[:16]
+
+
 def plan(wanted: dict[str, dict], deployed: dict[str, dict]) -> dict[str, str]:
     """Service name -> create | update | relabel | remove | unchanged, from wanted and deployed specs.
 

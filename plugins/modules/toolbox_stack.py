@@ -138,6 +138,16 @@ endpoint:
   description: Published port of the gateway.
   returned: state=present
   type: int
+version:
+  description: The toolbox version now labelled on its services.
+  returned: state=present
+  type: str
+  sample: "1.4.0"
+spec_hash:
+  description: One hash over the services' hash labels; it changes exactly when some service's tasks would be replaced.
+  returned: state=present
+  type: str
+  sample: 3f1c0a9e5b7d2c41
 rolled_back:
   description: Services put back to their previous definition after a failed change.
   returned: failure after a change
@@ -220,7 +230,13 @@ class Toolbox:
         wanted = rendered["services"]
         deployed = self.deployed()
         actions = stack.plan(wanted, {name: svc["Spec"] for name, svc in deployed.items()})
-        self.result.update(actions=actions, secrets=versions, endpoint=int(self.spec["gateway"]["port"]))
+        self.result.update(
+            actions=actions,
+            secrets=versions,
+            endpoint=int(self.spec["gateway"]["port"]),
+            version=str(self.spec["version"]),
+            spec_hash=stack.stack_hash(wanted),
+        )
         self.result["services"] = sorted(wanted)
         changed_services = {name for name, action in actions.items() if action != "unchanged"}
         self.result["changed"] = bool(changed_services) or self.needs_networks() or self.needs_secrets(versions)

@@ -217,3 +217,12 @@ def test_postgres_gets_its_database_and_a_uri_secret(spec):
     mcp = services["research_db"]["TaskTemplate"]["ContainerSpec"]
     assert "DATABASE_URI_FILE=/run/secrets/db_database_uri" in mcp["Env"]
     assert "p@ss" not in json.dumps(services)
+
+
+def test_stack_hash_follows_task_changes_not_the_version_label(spec):
+    before = stack.stack_hash(render(spec)["services"])
+    relabelled = stack.stack_hash(render({**spec, "version": "2.0.0"})["services"])
+    changed = copy.deepcopy(spec)
+    changed["servers"][1]["env"]["TZ"] = "Europe/Paris"
+    assert relabelled == before
+    assert stack.stack_hash(render(changed)["services"]) != before
