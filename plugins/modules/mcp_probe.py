@@ -32,6 +32,13 @@ options:
     type: list
     elements: str
     default: []
+  expect_servers:
+    description:
+      - Servers of a toolbox gateway's aggregate C(/mcp) that must each list at least one tool there (its tools are
+        named C(<server>__<tool>)). A server the gateway does not see as ready lists none.
+    type: list
+    elements: str
+    default: []
   call:
     description: A tool to call, as C(name) and C(arguments).
     type: dict
@@ -135,6 +142,9 @@ def judge(params: dict, outcome: dict) -> str | None:
     missing = [name for name in params["expect_tools"] if name not in outcome["tools"]]
     if missing:
         return f"{params['url']} does not list {', '.join(missing)} (it lists {len(outcome['tools'])} tools)"
+    silent = [name for name in params["expect_servers"] if not any(t.startswith(f"{name}__") for t in outcome["tools"])]
+    if silent:
+        return f"{params['url']} lists no tools of server(s) {', '.join(silent)} (is the server ready?)"
     call = params["call"] or {}
     text = outcome.get("result", "")
     if outcome.pop("call_failed", False):
@@ -183,6 +193,7 @@ def main() -> None:
             "url": {"type": "str", "required": True},
             "token": {"type": "str", "no_log": True},
             "expect_tools": {"type": "list", "elements": "str", "default": []},
+            "expect_servers": {"type": "list", "elements": "str", "default": []},
             "call": {"type": "dict"},
             "expect_text": {"type": "str"},
             "timeout": {"type": "float", "default": 30},

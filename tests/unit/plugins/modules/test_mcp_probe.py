@@ -115,6 +115,13 @@ def test_a_missing_tool_fails(gateway, tmp_path):
     assert "does not list clock__nope" in result["msg"]
 
 
+def test_every_expected_server_must_list_a_tool(gateway, tmp_path):
+    assert not probe(tmp_path, url=f"{gateway}/mcp", token=TOKEN, expect_servers=["clock"]).get("failed")
+    result = probe(tmp_path, url=f"{gateway}/mcp", token=TOKEN, expect_servers=["clock", "files"])
+    assert result["failed"]
+    assert "lists no tools of server(s) files" in result["msg"]
+
+
 def test_a_failing_call_and_a_wrong_answer_fail(gateway, tmp_path):
     broken = probe(tmp_path, url=f"{gateway}/mcp", token=TOKEN, call={"name": "clock__broken"})
     assert broken["failed"]
