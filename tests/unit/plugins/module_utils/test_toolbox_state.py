@@ -46,14 +46,14 @@ def test_first_deploy_sets_current_history_and_versions():
 
 @pytest.mark.parametrize("outcome", ["deployed", "rolled_back"])
 def test_recording_what_is_current_again_adds_nothing(outcome):
-    doc, _ = deployed(None, "1.0.0", "h1")
+    doc, _entry = deployed(None, "1.0.0", "h1")
     again, entry = state.record(doc, "research", outcome, "1.0.0", "h1", spec("1.0.0"), IMAGES, now="later")
     assert entry is None
     assert again == doc
 
 
 def test_same_version_with_another_hash_is_a_new_deployment():
-    doc, _ = deployed(None, "1.0.0", "h1")
+    doc, _entry = deployed(None, "1.0.0", "h1")
     doc, entry = deployed(doc, "1.0.0", "h2", now="2026-11-25T11:00:00Z")
     assert entry["spec_hash"] == "h2"
     assert doc["current"]["spec_hash"] == "h2" and doc["current"]["since"] == "2026-11-25T11:00:00Z"
@@ -62,7 +62,7 @@ def test_same_version_with_another_hash_is_a_new_deployment():
 
 
 def test_failed_leaves_current_and_versions_alone():
-    doc, _ = deployed(None, "1.0.0", "h1")
+    doc, _entry = deployed(None, "1.0.0", "h1")
     after, entry = state.record(
         doc, "research", "failed", "2.0.0", "h2", detail="boom", rolled_back=["research_web"], now="t2"
     )
@@ -80,15 +80,15 @@ def test_failed_leaves_current_and_versions_alone():
 
 
 def test_failed_twice_is_two_events():
-    doc, _ = state.record(None, "research", "failed", "1.0.0", now="t1")
+    doc, _entry = state.record(None, "research", "failed", "1.0.0", now="t1")
     doc, entry = state.record(doc, "research", "failed", "1.0.0", now="t2")
     assert entry is not None and [e["time"] for e in doc["history"]] == ["t1", "t2"]
     assert doc["current"] is None and doc["versions"] == {}
 
 
 def test_rolled_back_makes_an_older_version_current_again():
-    doc, _ = deployed(None, "1.0.0", "h1", now="t1")
-    doc, _ = deployed(doc, "2.0.0", "h2", now="t2")
+    doc, _entry = deployed(None, "1.0.0", "h1", now="t1")
+    doc, _entry = deployed(doc, "2.0.0", "h2", now="t2")
     doc, entry = state.record(doc, "research", "rolled_back", "1.0.0", "h1", spec("1.0.0"), IMAGES, now="t3")
     assert entry["outcome"] == "rolled_back"
     assert doc["current"]["version"] == "1.0.0" and doc["current"]["since"] == "t3"
@@ -97,7 +97,7 @@ def test_rolled_back_makes_an_older_version_current_again():
 
 
 def test_removed_clears_current_once():
-    doc, _ = deployed(None, "1.0.0", "h1")
+    doc, _entry = deployed(None, "1.0.0", "h1")
     doc, entry = state.record(doc, "research", "removed", now="t2")
     assert doc["current"] is None
     assert entry == {"time": "t2", "version": "1.0.0", "spec_hash": "h1", "outcome": "removed", "detail": ""}
@@ -112,7 +112,7 @@ def test_removed_without_any_record_records_nothing():
 
 
 def test_removed_after_a_failed_first_deploy_is_recorded():
-    doc, _ = state.record(None, "research", "failed", "1.0.0", now="t1")
+    doc, _entry = state.record(None, "research", "failed", "1.0.0", now="t1")
     doc, entry = state.record(doc, "research", "removed", now="t2")
     assert entry["outcome"] == "removed" and entry["version"] == ""
 
@@ -120,24 +120,24 @@ def test_removed_after_a_failed_first_deploy_is_recorded():
 def test_history_and_versions_are_trimmed_to_keep():
     doc = None
     for number in range(1, 6):
-        doc, _ = deployed(doc, f"{number}.0.0", f"h{number}", now=f"t{number}", keep=3)
+        doc, _entry = deployed(doc, f"{number}.0.0", f"h{number}", now=f"t{number}", keep=3)
     assert [e["version"] for e in doc["history"]] == ["3.0.0", "4.0.0", "5.0.0"]
     assert list(doc["versions"]) == ["3.0.0", "4.0.0", "5.0.0"]
 
 
 def test_a_clock_that_steps_back_never_drops_the_current_version():
-    doc, _ = deployed(None, "1.0.0", "h1", now="2026-11-25T10:00:00Z", keep=1)
-    doc, _ = deployed(doc, "2.0.0", "h2", now="2020-01-01T00:00:00Z", keep=1)
+    doc, _entry = deployed(None, "1.0.0", "h1", now="2026-11-25T10:00:00Z", keep=1)
+    doc, _entry = deployed(doc, "2.0.0", "h2", now="2020-01-01T00:00:00Z", keep=1)
     assert list(doc["versions"]) == ["2.0.0"]
 
 
 def test_long_detail_is_truncated():
-    _, entry = state.record(None, "research", "failed", "1.0.0", detail="x" * 5000, now="t1")
+    _doc, entry = state.record(None, "research", "failed", "1.0.0", detail="x" * 5000, now="t1")
     assert len(entry["detail"]) == state.DETAIL_MAX and entry["detail"].endswith("[truncated]")
 
 
 def test_record_does_not_change_its_input():
-    doc, _ = deployed(None, "1.0.0", "h1")
+    doc, _entry = deployed(None, "1.0.0", "h1")
     snapshot = json.dumps(doc)
     deployed(doc, "2.0.0", "h2")
     state.record(doc, "research", "removed")
@@ -171,7 +171,7 @@ def test_names_that_are_not_toolbox_names_are_refused(tmp_path, name):
 def test_write_creates_private_dir_and_file_and_load_reads_it_back(tmp_path):
     directory = tmp_path / "etc/agentopia/toolbox"
     path = state.state_path(str(directory), "research")
-    doc, _ = deployed(None, "1.0.0", "h1")
+    doc, _entry = deployed(None, "1.0.0", "h1")
     state.write(path, doc)
     assert stat.S_IMODE(directory.stat().st_mode) == 0o700
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
@@ -189,7 +189,7 @@ def test_write_replaces_the_file_by_rename(tmp_path):
     path = state.state_path(str(tmp_path), "research")
     state.write(path, state.empty("research"))
     before = os.stat(path).st_ino
-    doc, _ = deployed(None, "1.0.0", "h1")
+    doc, _entry = deployed(None, "1.0.0", "h1")
     state.write(path, doc)
     # A new inode: readers see the old file or the new one, never a file being rewritten in place.
     assert os.stat(path).st_ino != before

@@ -33,7 +33,7 @@ class FakeApi:
 
     def services(self, filters=None):
         self.filters.append(filters)
-        key, _, value = (filters or {}).get("label", "").partition("=")
+        key, _sep, value = (filters or {}).get("label", "").partition("=")
         return [
             s for s in self.items if key in s["Spec"]["Labels"] and (not value or s["Spec"]["Labels"][key] == value)
         ]
@@ -60,10 +60,10 @@ def fixture_engine(monkeypatch):
 
     monkeypatch.setattr(toolbox_facts, "docker_client", connect)
 
-    def use(info=MANAGER, services=(), error=None):
+    def use(info=None, services=(), error=None):
         if error:
             holder["error"] = error
-        holder["client"] = FakeClient(info, services)
+        holder["client"] = FakeClient(info or MANAGER, services)
         return holder["client"]
 
     return use
@@ -74,7 +74,7 @@ LIVE_HASH = stack.stack_hash({s["Spec"]["Name"]: s["Spec"] for s in LIVE})
 
 
 def recorded(tmp_path, version="1.0.0", spec_hash=LIVE_HASH, name="research"):
-    doc, _ = state.record(
+    doc, _entry = state.record(
         None, name, "deployed", version, spec_hash, {**SPEC, "name": name, "version": version}, {}, now="t1"
     )
     state.write(state.state_path(str(tmp_path), name), doc)
@@ -133,7 +133,7 @@ def test_live_without_a_record_and_recorded_but_not_live(run_module, tmp_path, e
 
 def test_a_removed_toolbox_that_is_gone_is_not_drift(run_module, tmp_path, engine):
     doc = recorded(tmp_path)
-    doc, _ = state.record(doc, "research", "removed", now="t2")
+    doc, _entry = state.record(doc, "research", "removed", now="t2")
     state.write(state.state_path(str(tmp_path), "research"), doc)
     engine(services=[])
     research = facts(run_module, tmp_path)["toolboxes"]["research"]
