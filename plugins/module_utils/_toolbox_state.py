@@ -129,7 +129,8 @@ def record(
     """The record after one outcome, and the history entry it added (None: nothing to record).
 
     deployed / rolled_back make the version current and remember it in `versions`; recording the
-    version and spec hash that are already current adds nothing, so a rerun changes nothing.
+    version and spec hash that are already current adds nothing, so a rerun changes nothing - except
+    rolled_back right after a failed entry, which records the return to the current version once.
     failed leaves current alone; removed clears it (and is not repeated while nothing is current).
     """
     if outcome not in OUTCOMES:
@@ -143,7 +144,11 @@ def record(
     if outcome in SETS_CURRENT:
         if not version or not spec_hash or spec is None:
             raise StateError(f"toolbox {name}: outcome {outcome} needs version, spec_hash and spec")
-        if current and current["version"] == version and current["spec_hash"] == spec_hash:
+        last = new["history"][-1]["outcome"] if new["history"] else None
+        # Going back to what is still recorded as current after a failed change is an event worth
+        # keeping (the failed version ran for a while); anything else already current is a rerun.
+        back_after_failure = outcome == "rolled_back" and last == "failed"
+        if current and current["version"] == version and current["spec_hash"] == spec_hash and not back_after_failure:
             return new, None
         new["current"] = {
             "version": version,

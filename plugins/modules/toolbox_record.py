@@ -15,7 +15,8 @@ description:
     a playbook can redeploy a recorded version exactly. The format is described in docs/state.md.
   - O(outcome=deployed) and O(outcome=rolled_back) make the version current and remember its spec and images.
     Recording the version and spec hash that are already current changes nothing (no history entry), so a
-    role rerun stays unchanged.
+    role rerun stays unchanged - except O(outcome=rolled_back) right after a C(failed) entry, which records
+    the return to the current version once.
   - O(outcome=failed) adds a history entry and leaves the current version alone (a failed change that
     M(agentopia.toolbox.toolbox_stack) rolled back leaves the previous version running).
   - O(outcome=removed) clears the current version; it records nothing while nothing is current and the

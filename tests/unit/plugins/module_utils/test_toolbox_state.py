@@ -96,6 +96,21 @@ def test_rolled_back_makes_an_older_version_current_again():
     assert list(doc["versions"]) == ["2.0.0", "1.0.0"]
 
 
+def test_rolled_back_to_the_current_version_after_a_failure_is_recorded_once():
+    # A rollout: 2.0.0 failed its gate, then 1.0.0 (still current) was deployed again.
+    doc, _entry = deployed(None, "1.0.0", "h1", now="t1")
+    doc, _entry = state.record(doc, "research", "failed", "2.0.0", "h2", now="t2")
+    doc, entry = state.record(doc, "research", "rolled_back", "1.0.0", "h1", spec("1.0.0"), IMAGES, now="t3")
+    assert entry["outcome"] == "rolled_back" and doc["current"]["since"] == "t3"
+    assert [e["outcome"] for e in doc["history"]] == ["deployed", "failed", "rolled_back"]
+    again, entry = state.record(doc, "research", "rolled_back", "1.0.0", "h1", spec("1.0.0"), IMAGES, now="t4")
+    assert entry is None and again == doc
+    # deployed after a failure, with what is current, is a rerun of the old spec: nothing new.
+    doc, _entry = state.record(doc, "research", "failed", "2.0.0", "h2", now="t5")
+    again, entry = deployed(doc, "1.0.0", "h1", now="t6")
+    assert entry is None and again == doc
+
+
 def test_removed_clears_current_once():
     doc, _entry = deployed(None, "1.0.0", "h1")
     doc, entry = state.record(doc, "research", "removed", now="t2")
