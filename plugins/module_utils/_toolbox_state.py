@@ -139,12 +139,12 @@ def record(
         raise StateError(f"keep is {keep}; keep at least 1 history entry and version")
     new = copy.deepcopy(state) if state is not None else empty(name)
     current = new["current"]
+    last = new["history"][-1]["outcome"] if new["history"] else None
     now = now or utc_now()
 
     if outcome in SETS_CURRENT:
         if not version or not spec_hash or spec is None:
             raise StateError(f"toolbox {name}: outcome {outcome} needs version, spec_hash and spec")
-        last = new["history"][-1]["outcome"] if new["history"] else None
         # Going back to what is still recorded as current after a failed change is an event worth
         # keeping (the failed version ran for a while); anything else already current is a rerun.
         back_after_failure = outcome == "rolled_back" and last == "failed"
@@ -169,7 +169,6 @@ def record(
         entry = _entry(outcome, version, spec_hash or "", detail, now)
         entry["rolled_back"] = sorted(rolled_back or [])
     else:  # removed
-        last = new["history"][-1]["outcome"] if new["history"] else None
         if current is None and last in (None, "removed"):
             return new, None
         was = current or {}
