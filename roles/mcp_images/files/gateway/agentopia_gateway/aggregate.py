@@ -25,7 +25,7 @@ from mcp.server.lowlevel.server import Server
 from mcp.shared.exceptions import MCPError
 
 from . import __version__
-from .backends import Backend, Replica
+from .backends import Backend, BackendTransport, Replica
 from .config import SERVER_NAME_RE, Settings
 from .metrics import Metrics
 
@@ -134,8 +134,13 @@ class BackendPool:
         http = httpx2.AsyncClient(
             headers={"Host": self.backend.host_header},
             timeout=httpx2.Timeout(connect=self.settings.connect_timeout, read=None, write=budget, pool=None),
-            limits=httpx2.Limits(
-                max_connections=self.settings.backend_max_connections, keepalive_expiry=self.settings.backend_keepalive
+            transport=BackendTransport(
+                httpx2.Limits(
+                    max_connections=self.settings.backend_max_connections,
+                    keepalive_expiry=self.settings.backend_keepalive,
+                ),
+                drain_timeout=self.settings.backend_drain_timeout,
+                drain_bytes=self.settings.backend_drain_bytes,
             ),
             follow_redirects=False,
             trust_env=False,

@@ -4,14 +4,18 @@ spreading new sessions, taking failing replicas out until they answer again."""
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import socket
+import ssl
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import anyio
+import httpcore2
 import httpx2
 
 from .config import BackendConfig, Settings
@@ -37,6 +41,131 @@ async def dns_resolver(host: str, port: int) -> list[Address]:
 def _url_host(address: Address) -> str:
     host, port = address
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+class _DrainOnClose(httpx2.AsyncByteStream):
+    """A response body that, closed before its end, reads the rest (bounded) so its connection can be reused.
+
+    The SDK's client closes a POST's SSE response as soon as the JSON-RPC response event is in, a few bytes
+    before the stream's own end (the final chunk). A connection closed mid-body cannot go back to the pool,
+    so every call through /mcp opened a new TCP connection to the backend: a connect per call, and under
+    load thousands of sockets in TIME_WAIT. What is left after the response is normally that final chunk,
+    already in flight; the read runs after the caller has its result, so it adds no latency to the call.
+    """
+
+    def __init__(self, inner: httpx2.AsyncByteStream, timeout: float, max_bytes: int) -> None:
+        self._inner = inner
+        self._timeout = timeout
+        self._max_bytes = max_bytes
+        self._ended = False
+        self._closed = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._inner:
+            yield chunk
+        self._ended = True
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if not self._ended:
+            # A fresh iteration continues where the reader stopped (the HTTP/1.1 parser keeps the state).
+            # Past the time or size bound, or on any error, the connection is closed as before.
+            with anyio.move_on_after(self._timeout), contextlib.suppress(httpx2.HTTPError):
+                seen = 0
+                async with contextlib.aclosing(self._inner.__aiter__()) as rest:
+                    async for chunk in rest:
+                        seen += len(chunk)
+                        if seen > self._max_bytes:
+                            break
+        await self._inner.aclose()
+
+
+class _CoalescingStream(httpcore2.AsyncNetworkStream):
+    """Holds what HTTP/1.1 writes until the next read, then sends it in one piece.
+
+    httpcore writes a request's head and its body separately: two send() calls, two loopback wake-ups of the
+    backend, per request. An HTTP/1.1 client always reads the response after writing the whole request, so
+    writing everything just before the first read changes nothing on the wire but the segment count.
+    """
+
+    def __init__(self, stream: httpcore2.AsyncNetworkStream) -> None:
+        self._stream = stream
+        self._pending: list[bytes] = []
+        self._timeout: float | None = None
+
+    async def _flush(self) -> None:
+        if self._pending:
+            data = b"".join(self._pending) if len(self._pending) > 1 else self._pending[0]
+            self._pending.clear()
+            await self._stream.write(data, self._timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        if buffer:
+            self._pending.append(buffer)
+            self._timeout = timeout
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        await self._flush()
+        return await self._stream.read(max_bytes, timeout)
+
+    async def aclose(self) -> None:
+        self._pending.clear()
+        await self._stream.aclose()
+
+    async def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore2.AsyncNetworkStream:
+        await self._flush()
+        return _CoalescingStream(await self._stream.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _CoalescingBackend(httpcore2.AsyncNetworkBackend):
+    def __init__(self, backend: httpcore2.AsyncNetworkBackend) -> None:
+        self._backend = backend
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore2.AsyncNetworkStream:
+        stream = await self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
+        return _CoalescingStream(stream)
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore2.AsyncNetworkStream:
+        return _CoalescingStream(await self._backend.connect_unix_socket(path, timeout, socket_options))
+
+    async def sleep(self, seconds: float) -> None:
+        await self._backend.sleep(seconds)
+
+
+class BackendTransport(httpx2.AsyncHTTPTransport):
+    """HTTP to backends: request head and body in one write; with `drain_timeout`, POST responses closed early
+    are drained so their connection is reused (see _DrainOnClose)."""
+
+    def __init__(self, limits: httpx2.Limits, drain_timeout: float = 0.0, drain_bytes: int = 0) -> None:
+        super().__init__(limits=limits, trust_env=False)
+        # httpx takes no network backend; the pool holds it, and it is read only when a connection is opened.
+        pool = self._pool
+        pool._network_backend = _CoalescingBackend(pool._network_backend)
+        self._drain_timeout = drain_timeout
+        self._drain_bytes = drain_bytes
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        response = await super().handle_async_request(request)
+        # Only POST answers end on their own; a GET stream is closed when the session ends and has no end.
+        if self._drain_timeout > 0 and request.method == "POST" and isinstance(response.stream, httpx2.AsyncByteStream):
+            response.stream = _DrainOnClose(response.stream, self._drain_timeout, self._drain_bytes)
+        return response
 
 
 @dataclass(slots=True)
@@ -76,12 +205,14 @@ class Backend:
         self.host_header = config.hostname if config.port == default_port else f"{config.hostname}:{config.port}"
         self.http = httpx2.AsyncClient(
             timeout=httpx2.Timeout(connect=settings.connect_timeout, read=None, write=config.timeout, pool=None),
-            limits=httpx2.Limits(
-                max_connections=settings.backend_max_connections,
-                max_keepalive_connections=settings.backend_max_connections,
-                # Below the 5 s idle limit of uvicorn (and most servers), so we never reuse a connection
-                # the backend is closing at that moment (that race shows up as ReadError under load).
-                keepalive_expiry=settings.backend_keepalive,
+            transport=BackendTransport(
+                httpx2.Limits(
+                    max_connections=settings.backend_max_connections,
+                    max_keepalive_connections=settings.backend_max_connections,
+                    # Below the 5 s idle limit of uvicorn (and most servers), so we never reuse a connection
+                    # the backend is closing at that moment (that race shows up as ReadError under load).
+                    keepalive_expiry=settings.backend_keepalive,
+                )
             ),
             follow_redirects=False,
             trust_env=False,

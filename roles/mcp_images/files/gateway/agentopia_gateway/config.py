@@ -76,6 +76,10 @@ class Settings:
     backend_max_connections: int = 512
     # Seconds an idle pooled connection to a backend is kept; below the backend's own keep-alive limit.
     backend_keepalive: float = 4.0
+    # When the /mcp backend client closes a response before its end: seconds and bytes it may still read
+    # to keep the connection for the next call (past either, the connection is closed).
+    backend_drain_timeout: float = 1.0
+    backend_drain_bytes: int = 64 * 1024
 
     def backend(self, name: str) -> BackendConfig | None:
         return next((b for b in self.backends if b.name == name), None)
@@ -188,4 +192,6 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         max_sessions=_int(env, "GATEWAY_MAX_SESSIONS", 10_000),
         backend_max_connections=_int(env, "GATEWAY_BACKEND_MAX_CONNECTIONS", 512),
         backend_keepalive=_float(env, "GATEWAY_BACKEND_KEEPALIVE", 4.0),
+        backend_drain_timeout=_float(env, "GATEWAY_BACKEND_DRAIN_TIMEOUT", 1.0),
+        backend_drain_bytes=_int(env, "GATEWAY_BACKEND_DRAIN_BYTES", 64 * 1024, minimum=0),
     )
