@@ -89,6 +89,7 @@ bench: engine venv images
 	python bench/converge.py
 	python bench/swarm.py
 	python bench/base_image.py
+	python bench/rollout.py
 
 clean: lab-destroy
 	rm -rf .build .cache tests/output
