@@ -13,7 +13,13 @@ sessions (each initializes and makes 5 calls): errors, p99, peak RSS of the gate
 Targets (issue 7): added p50 <= 2 ms, added p99 <= 10 ms, zero errors at 500 sessions, gateway RSS <= 100 MB,
 at least as fast as the proxy.
 
+With --baseline REV, a second gateway runs beside the first from the source at git revision REV (with
+uvloop and httptools hidden from it when --baseline-plain is given, as the gateway ran before it used them),
+and the CPU per call of both is measured in alternating rounds: a before/after from one run, under the same
+machine load. --cpu-only stops after that comparison.
+
 Run: .venv/bin/python bench/gateway.py   (about 2 minutes; loopback only)
+     .venv/bin/python bench/gateway.py --baseline d6f34c5 --baseline-plain
 """
 
 from __future__ import annotations
@@ -114,6 +120,57 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def baseline_source(rev: str, workdir: Path, plain: bool) -> str:
+    """PYTHONPATH for the gateway as it was at `rev`; with `plain`, uvloop and httptools cannot be imported."""
+    tree = workdir / "baseline"
+    tree.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", rev, str(GATEWAY_SRC.relative_to(ROOT))],
+        capture_output=True,
+        check=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    paths = [str(tree / GATEWAY_SRC.relative_to(ROOT))]
+    if plain:
+        hide = workdir / "hide"
+        hide.mkdir()
+        for module in ("uvloop", "httptools"):
+            (hide / f"{module}.py").write_text(f"raise ImportError('{module} hidden: the baseline ran without it')\n")
+        paths.insert(0, str(hide))
+    return os.pathsep.join(paths)
+
+
+def start_gateway(source: str, backend_url: str, token_file: Path, log: Path) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": source,
+        "GATEWAY_LISTEN": f"127.0.0.1:{port}",
+        "GATEWAY_BACKENDS": json.dumps({"alpha": backend_url}),
+        "GATEWAY_TOKEN_FILES": str(token_file),
+        "GATEWAY_RATE_LIMIT": "100000",
+        "GATEWAY_LOG_LEVEL": "info",
+    }
+    handle = open(log, "w")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen([sys.executable, "-m", "agentopia_gateway"], env=env, stdout=handle, stderr=handle)
+    wait_port(port)
+    return proc, port
+
+
+def compare_cpu(gateways: dict[str, tuple[subprocess.Popen, int]], rounds: int = 5) -> dict[str, float]:
+    """CPU ms per call of each gateway on each endpoint, rounds alternating; the median round of each."""
+    samples: dict[str, list[float]] = {}
+    for _round in range(rounds):
+        for label, (proc, port) in gateways.items():
+            for endpoint, tool in (("/servers/alpha/mcp", "add"), ("/mcp", "alpha__add")):
+                url = f"http://127.0.0.1:{port}{endpoint}"
+                value = anyio.run(cpu_per_call, url, tool, True, proc.pid, 200)
+                samples.setdefault(f"{label}, {endpoint}", []).append(value)
+    for name, values in samples.items():
+        print(name, "CPU ms per call", [round(v, 2) for v in values], flush=True)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 async def cpu_per_call(url: str, tool: str, auth: bool, pid: int, calls: int = 300) -> float:
@@ -311,6 +368,9 @@ async def load(url: str, tool: str, auth: bool, clients: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--backend", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--baseline", metavar="REV", help="also run the gateway from this git revision (CPU per call)")
+    parser.add_argument("--baseline-plain", action="store_true", help="the baseline without uvloop and httptools")
+    parser.add_argument("--cpu-only", action="store_true", help="stop after the CPU-per-call comparison")
     args = parser.parse_args()
     if args.backend:
         serve_backend(args.backend)
@@ -321,26 +381,30 @@ def main() -> None:
     procs: list[subprocess.Popen] = []
     workdir = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
     try:
-        backend_port, gateway_port, proxy_port = free_port(), free_port(), free_port()
+        backend_port, proxy_port = free_port(), free_port()
         backend_url = f"http://127.0.0.1:{backend_port}/mcp"
         procs.append(subprocess.Popen([sys.executable, __file__, "--backend", str(backend_port)]))
         wait_port(backend_port)
 
         token_file = workdir / "token"
         token_file.write_text(TOKEN + "\n")
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(GATEWAY_SRC),
-            "GATEWAY_LISTEN": f"127.0.0.1:{gateway_port}",
-            "GATEWAY_BACKENDS": json.dumps({"alpha": backend_url}),
-            "GATEWAY_TOKEN_FILES": str(token_file),
-            "GATEWAY_RATE_LIMIT": "100000",
-            "GATEWAY_LOG_LEVEL": "info",
-        }
-        log = open(workdir / "gateway.log", "w")  # noqa: SIM115 - closed with the process
-        gateway = subprocess.Popen([sys.executable, "-m", "agentopia_gateway"], env=env, stdout=log, stderr=log)
+        gateway, gateway_port = start_gateway(str(GATEWAY_SRC), backend_url, token_file, workdir / "gateway.log")
         procs.append(gateway)
-        wait_port(gateway_port)
+        report: dict = {"sequential": {}, "throughput": {}, "load": {}, "baseline": {}}
+        if args.baseline:
+            source = baseline_source(args.baseline, workdir, args.baseline_plain)
+            baseline = start_gateway(source, backend_url, token_file, workdir / "baseline.log")
+            procs.append(baseline[0])
+            time.sleep(1.5)  # both gateways' pooled sessions to the backend
+            label = f"baseline {args.baseline}" + (" (no uvloop/httptools)" if args.baseline_plain else "")
+            report["baseline"] = compare_cpu({label: baseline, "this tree": (gateway, gateway_port)})
+            baseline[0].send_signal(signal.SIGTERM)
+            baseline[0].wait(10)
+            if args.cpu_only:
+                print("\n| gateway, endpoint | CPU ms per tools/call (median of 5 alternating rounds) |\n|---|---|")
+                for name, value in report["baseline"].items():
+                    print(f"| {name} | {value:.2f} |")
+                return
 
         python = fastmcp_python()
         script = workdir / "proxy.py"
@@ -366,7 +430,6 @@ def main() -> None:
             "gateway /mcp": (f"http://127.0.0.1:{gateway_port}/mcp", "alpha__add", True),
             f"FastMCP proxy {version}": (f"http://127.0.0.1:{proxy_port}/mcp", "add", False),
         }
-        report: dict = {"sequential": {}, "throughput": {}, "load": {}}
         for name, times in anyio.run(sequential, paths).items():
             report["sequential"][name] = (pct(times, 0.5), pct(times, 0.99), statistics.mean(times) * 1000)
             print(name, report["sequential"][name], flush=True)
@@ -428,6 +491,10 @@ def print_markdown(report: dict) -> None:
     for name, value in report["cpu"].items():
         print(f"| {name} | {value:.2f} |")
     print(f"\nGateway RSS after the run: {report['idle_rss']:.0f} MB")
+    if report["baseline"]:
+        print("\n| gateway, endpoint | CPU ms per tools/call (median of 5 alternating rounds) |\n|---|---|")
+        for name, value in report["baseline"].items():
+            print(f"| {name} | {value:.2f} |")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import anyio
 import httpcore2
 import httpx2
 import pytest
-from agentopia_gateway.backends import _CoalescingStream, _DrainOnClose
+from agentopia_gateway.backends import BackendTransport, _CoalescingStream, _DrainOnClose
 
 from .conftest import make_backend, serve, serve_gateway, settings_for, wait_for
 from .test_gateway import client
@@ -129,3 +130,84 @@ async def test_aggregate_calls_reuse_backend_connections(tmp_path: Path) -> None
     assert len(calls) == 12
     # Without the drain every call arrived on a connection of its own (12 client ports).
     assert len(set(calls)) <= 2, f"{len(set(calls))} connections for 12 calls"
+
+
+class ClosingServer:
+    """A raw HTTP/1.1 server: answers "ok", but closes its first connection, unanswered, at the second request
+    on it (what an overloaded backend does when its keep-alive timer fires before it reads the socket)."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.requests = 0
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        index = self.connections
+        self.connections += 1
+        seen = 0
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(
+                    (
+                        int(line.split(b":")[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length")
+                    ),
+                    0,
+                )
+                await reader.readexactly(length)
+                self.requests += 1
+                seen += 1
+                if index == 0 and seen == 2:
+                    return
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+@pytest.mark.parametrize("transport", ["plain", "backend"])
+async def test_request_closed_unanswered_on_a_kept_alive_connection_is_sent_again(transport: str) -> None:
+    server = ClosingServer()
+    listener = await asyncio.start_server(server.handle, "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    limits = httpx2.Limits(max_connections=4)
+    chosen = BackendTransport(limits) if transport == "backend" else httpx2.AsyncHTTPTransport(limits=limits)
+    try:
+        async with httpx2.AsyncClient(transport=chosen, trust_env=False) as http:
+            url = f"http://127.0.0.1:{port}/mcp"
+            assert (await http.post(url, content=b'{"id": 1}')).text == "ok"
+            if transport == "plain":
+                # What the gateway did before: the race surfaced as a 502.
+                with pytest.raises(httpx2.RemoteProtocolError, match="without sending a response"):
+                    await http.post(url, content=b'{"id": 2}')
+                return
+            assert (await http.post(url, content=b'{"id": 2}')).text == "ok"
+        assert (server.connections, server.requests) == (2, 3)
+    finally:
+        listener.close()
+        await listener.wait_closed()
+
+
+async def test_a_malformed_answer_is_not_sent_again() -> None:
+    """Only a close before any answer is retried: a response that arrived, even broken, means the request ran."""
+    requests = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        requests.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.write(b"NOT HTTP AT ALL\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    listener = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    try:
+        async with httpx2.AsyncClient(transport=BackendTransport(httpx2.Limits()), trust_env=False) as http:
+            with pytest.raises(httpx2.RemoteProtocolError):
+                await http.get(f"http://127.0.0.1:{port}/mcp")
+        assert len(requests) == 1
+    finally:
+        listener.close()
+        await listener.wait_closed()

@@ -148,8 +148,17 @@ class _CoalescingBackend(httpcore2.AsyncNetworkBackend):
         await self._backend.sleep(seconds)
 
 
+def _closed_unanswered(exc: httpx2.HTTPError) -> bool:
+    """True when the backend closed the connection before any byte of a response: an EOF ("disconnected
+    without sending a response"), or a reset (a close with our request unread in its buffer sends RST)."""
+    if isinstance(exc, httpx2.RemoteProtocolError):
+        return str(exc).startswith("Server disconnected without sending a response")
+    return isinstance(exc, httpx2.ReadError)
+
+
 class BackendTransport(httpx2.AsyncHTTPTransport):
-    """HTTP to backends: request head and body in one write; with `drain_timeout`, POST responses closed early
+    """HTTP to backends: request head and body in one write; a request the backend closed a kept-alive
+    connection on without reading it is sent once more; with `drain_timeout`, POST responses closed early
     are drained so their connection is reused (see _DrainOnClose)."""
 
     def __init__(self, limits: httpx2.Limits, drain_timeout: float = 0.0, drain_bytes: int = 0) -> None:
@@ -161,7 +170,18 @@ class BackendTransport(httpx2.AsyncHTTPTransport):
         self._drain_bytes = drain_bytes
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        response = await super().handle_async_request(request)
+        try:
+            response = await super().handle_async_request(request)
+        except (httpx2.RemoteProtocolError, httpx2.ReadError) as exc:
+            if not _closed_unanswered(exc):
+                raise
+            # The HTTP/1.1 keep-alive race: the backend closed a pooled connection as idle while this request
+            # was on its way (an overloaded backend's keep-alive timer fires before it reads the socket). It
+            # closed without reading the request, so it never ran: send it once more, on another connection.
+            logger.info(
+                "backend %s: kept-alive connection closed unanswered (%s); sent again", request.url.netloc.decode(), exc
+            )
+            response = await super().handle_async_request(request)
         # Only POST answers end on their own; a GET stream is closed when the session ends and has no end.
         if self._drain_timeout > 0 and request.method == "POST" and isinstance(response.stream, httpx2.AsyncByteStream):
             response.stream = _DrainOnClose(response.stream, self._drain_timeout, self._drain_bytes)
