@@ -45,11 +45,16 @@ def destroy_lab() -> None:
     run("ansible-playbook", "playbooks/lab-destroy.yml", *LAB)
 
 
-def ssh_output(address: str, command: str) -> str:
-    return run(
+def ssh(address: str, command: str) -> list[str]:
+    """The ssh command line that runs `command` on a bench node as root."""
+    return [
         "ssh", "-i", str(STATE / "id_ed25519"), "-o", "StrictHostKeyChecking=no",
         "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", f"root@{address}", command,
-    )  # fmt: skip
+    ]  # fmt: skip
+
+
+def ssh_output(address: str, command: str) -> str:
+    return run(*ssh(address, command))
 
 
 def playbook(name: str, *extra: str) -> list[str]:
