@@ -161,7 +161,8 @@ def task_seconds(callback: dict, prefix: str) -> float:
     for play in callback["plays"]:
         for task in play["tasks"]:
             duration = task["task"]["duration"]
-            if task["task"]["name"].startswith(prefix) and "end" in duration:
+            # Role tasks are named "rollout : <name>".
+            if prefix in task["task"]["name"] and "end" in duration:
                 total += stamp(duration["end"]) - stamp(duration["start"])
     return total
 
@@ -184,6 +185,7 @@ def measure(number: int, serial: int) -> dict[str, float]:
     env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_JSON_INDENT="0")
     total, out = playbook("playbooks/rollout.yml", "-e", f"@{FLEET_VARS}", "-e", json.dumps(variables), env=env)
     callback = json.loads(out[out.index("{") :])
+    (report / "callback.json").write_text(json.dumps(callback))
     seconds: dict[str, float] = {}
     for path in sorted((report / "hosts").glob("*.json")):
         result = json.loads(path.read_text())
