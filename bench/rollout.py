@@ -115,10 +115,10 @@ def setup() -> None:
         "mcp_images_kinds": ["time"],
         "mcp_images_postgresql": False,
     }
-    seconds, _ = playbook(path, "-e", json.dumps(settings))
+    seconds = playbook(path, "-e", json.dumps(settings))[0]
     print(f"setup: engine, solo swarms, images and registry in {seconds:.0f}s", flush=True)
     write_fleet_vars()
-    seconds, _ = playbook("playbooks/rollout.yml", "-e", f"@{FLEET_VARS}", "-e", json.dumps(rollout_vars(0, [1, 3])))
+    seconds = playbook("playbooks/rollout.yml", "-e", f"@{FLEET_VARS}", "-e", json.dumps(rollout_vars(0, [1, 3])))[0]
     print(f"setup: first rollout (every host pulls the images) in {seconds:.0f}s", flush=True)
 
 
@@ -215,6 +215,10 @@ def measure(number: int, serial: int) -> dict[str, float]:
     return figures
 
 
+def load() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
@@ -223,7 +227,7 @@ def main() -> None:
     options = parser.parse_args()
     # ansible-playbook and the controller-side modules (mcp_probe) come from the interpreter's venv.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-    print(f"load before: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}", flush=True)
+    print(f"load before: {load()}", flush=True)
     if options.reuse:
         if not (IMAGES.exists() and INVENTORY.exists()):
             sys.exit(f"bench: --reuse needs a lab left by --keep-lab ({IMAGES} and {INVENTORY})")
@@ -242,7 +246,7 @@ def main() -> None:
             number += 1
             for name, value in measure(number, serial).items():
                 figures[serial].setdefault(name, []).append(value)
-    print(f"load after: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}", flush=True)
+    print(f"load after: {load()}", flush=True)
     if not options.keep_lab:
         run("ansible-playbook", "playbooks/lab-destroy.yml", *LAB)
 
