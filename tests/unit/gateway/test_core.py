@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 import pytest
 from agentopia_gateway.aggregate import prefix_name, prefix_uri, split_name, split_uri
-from agentopia_gateway.auth import HostPolicy, RateLimiter, TokenFileError, TokenStore
+from agentopia_gateway.auth import HostPolicy, RateLimiter, TokenFileError, TokenStore, token_id
 from agentopia_gateway.config import ConfigError, load_settings
 
 BACKENDS = json.dumps({"files": "http://research_files:8000/mcp", "git": {"url": "http://git:8000/mcp", "timeout": 5}})
@@ -82,6 +83,27 @@ def test_token_store_rotation(tmp_path: Path) -> None:
     assert store.reload() is True
     assert store.verify("gamma") and store.verify("alpha") is None
     assert store.verify("gamma") != store.verify("beta")
+
+
+def test_token_store_digests(tmp_path: Path) -> None:
+    """A file of sha256 digests admits the tokens behind them, and changing it under the store takes effect."""
+    secret, hashes = tmp_path / "secret", tmp_path / "hashes"
+    secret.write_text("old-token\n")
+    hashes.write_text("")
+    store = TokenStore([str(secret), str(hashes)])
+    store.reload()
+    assert store.verify("new-token") is None
+    new_digest = hashlib.sha256(b"new-token").hexdigest()
+    hashes.write_text(f"# rotation\nsha256:{new_digest.upper()}\nsha256:{hashlib.sha256(b'old-token').hexdigest()}\n")
+    assert store.reload() is True
+    assert store.count == 2  # the old token's digest adds nothing to the plain token
+    assert store.verify("new-token") == token_id("new-token") == new_digest[:12]
+    assert store.verify("old-token") == token_id("old-token")
+    assert store.verify(new_digest) is None and store.verify("sha256:" + new_digest) is None
+    hashes.write_text("sha256:not-hex\n")  # malformed: it admits nothing, not even itself as a token
+    store.reload()
+    assert store.count == 1
+    assert store.verify("new-token") is None and store.verify("sha256:not-hex") is None
 
 
 def test_token_store_needs_a_token(tmp_path: Path) -> None:

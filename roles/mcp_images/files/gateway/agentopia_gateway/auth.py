@@ -23,13 +23,31 @@ def token_id(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:12]
 
 
+# A line "sha256:<64 hex digits>" holds a token's digest instead of the token: a file of digests is not secret, so
+# it can be written to a host and changed under a running gateway (no-restart rotation, docs/rotation.md).
+DIGEST_PREFIX = "sha256:"
+_HEX = frozenset("0123456789abcdef")
+
+
+def _entry(line: str, path: str) -> str | None:
+    """A token, or its digest in lower-case hex with the prefix; None for a malformed digest (never a token)."""
+    if not line.startswith(DIGEST_PREFIX):
+        return line
+    digest = line[len(DIGEST_PREFIX) :].strip().lower()
+    if len(digest) == 64 and set(digest) <= _HEX:
+        return DIGEST_PREFIX + digest
+    logger.warning("token file %s has a sha256: line that is not 64 hex digits; it admits nothing", path)
+    return None
+
+
 def _read_tokens(path: str) -> list[str]:
     with open(path, encoding="utf-8") as handle:
-        return [line.strip() for line in handle if line.strip() and not line.lstrip().startswith("#")]
+        lines = [line.strip() for line in handle if line.strip() and not line.lstrip().startswith("#")]
+    return [entry for entry in (_entry(line, path) for line in lines) if entry is not None]
 
 
 class TokenStore:
-    """Tokens from GATEWAY_TOKEN_FILES; `reload()` re-reads only the files whose stat changed."""
+    """Tokens (or their digests) from GATEWAY_TOKEN_FILES; `reload()` re-reads only the files whose stat changed."""
 
     def __init__(self, paths: Sequence[str]) -> None:
         self._paths = tuple(paths)
@@ -37,10 +55,11 @@ class TokenStore:
         self._by_file: dict[str, list[str]] = {}
         self._tokens: tuple[bytes, ...] = ()
         self._ids: tuple[str, ...] = ()
+        self._digests: tuple[bytes, ...] = ()
 
     @property
     def count(self) -> int:
-        return len(self._tokens)
+        return len(self._tokens) + len(self._digests)
 
     def reload(self) -> bool:
         """Re-read changed files (blocking: call it off the event loop). Returns True when the set changed.
@@ -69,14 +88,21 @@ class TokenStore:
                 logger.warning("token file %s cannot be read (%s); its tokens are no longer accepted", path, exc)
                 self._by_file[path] = []
         if changed:
-            tokens = sorted({t for file_tokens in self._by_file.values() for t in file_tokens})
+            entries = {t for file_tokens in self._by_file.values() for t in file_tokens}
+            tokens = sorted(t for t in entries if not t.startswith(DIGEST_PREFIX))
             self._tokens = tuple(t.encode() for t in tokens)
             self._ids = tuple(token_id(t) for t in tokens)
-            logger.info("loaded %d token(s) from %d file(s)", len(tokens), len(self._paths))
+            # A digest that a plain token of the set already matches would only be compared twice.
+            digests = sorted(
+                {t[len(DIGEST_PREFIX) :] for t in entries if t.startswith(DIGEST_PREFIX)}
+                - {hashlib.sha256(t.encode()).hexdigest() for t in tokens}
+            )
+            self._digests = tuple(d.encode() for d in digests)
+            logger.info("loaded %d token(s) from %d file(s)", self.count, len(self._paths))
         return changed
 
     def require_some(self) -> None:
-        if not self._tokens:
+        if not self.count:
             raise TokenFileError(
                 "no token found in GATEWAY_TOKEN_FILES (" + ", ".join(self._paths) + "): "
                 "each file must hold one or more tokens, one per line"
@@ -89,10 +115,14 @@ class TokenStore:
         tokens exist or which one came close.
         """
         candidate = presented.encode()
+        digest = hashlib.sha256(candidate).hexdigest().encode()
         match: str | None = None
         for token, ident in zip(self._tokens, self._ids, strict=True):
             if hmac.compare_digest(candidate, token):
                 match = ident
+        for known in self._digests:
+            if hmac.compare_digest(digest, known):
+                match = known[:12].decode()
         return match
 
 
