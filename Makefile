@@ -82,8 +82,7 @@ lint: venv
 	ansible-lint
 
 molecule: engine venv images
-	molecule test --all
-	@docker volume prune -f >/dev/null
+	scripts/molecule.sh
 
 bench: engine venv images
 	python bench/converge.py
