@@ -56,9 +56,25 @@ def network_names(toolbox: str) -> dict[str, str]:
     return {"internal": f"{toolbox}_internal", "edge": f"{toolbox}_edge"}
 
 
-def referenced_secrets(spec: dict) -> list[str]:
-    """Every secret name the spec mounts somewhere, in a stable order."""
-    names = list(spec["gateway"]["token_secrets"])
+# token_source "digests": the gateway reads its tokens' sha256 digests from a host directory, mounted read-only.
+TOKEN_MOUNT = "/run/agentopia/tokens"
+TOKEN_FILE = "tokens"
+
+
+def token_digests(values: list[str]) -> str:
+    """The token file's content: one 'sha256:<hex>' line per token (a secret value may hold several, one a line)."""
+    tokens = {line.strip() for value in values for line in str(value).splitlines() if line.strip()}
+    digests = sorted(hashlib.sha256(token.encode()).hexdigest() for token in tokens)
+    return "# gateway tokens as sha256 digests, written by agentopia.toolbox (toolbox_stack)\n" + "".join(
+        f"sha256:{digest}\n" for digest in digests
+    )
+
+
+def referenced_secrets(spec: dict, *, mounted: bool = False) -> list[str]:
+    """Every secret name the spec refers to, in a stable order; with mounted, only those services mount (token
+    secrets of a gateway with token_source digests reach the node as digests, never as Swarm secrets)."""
+    digests = spec["gateway"].get("token_source") == "digests"
+    names = [] if mounted and digests else list(spec["gateway"]["token_secrets"])
     tls = spec["gateway"].get("tls") or {}
     names += [tls[key] for key in ("cert_secret", "key_secret") if tls.get(key)]
     for server in spec["servers"]:
@@ -136,6 +152,7 @@ def _task_template(
     cpus: float,
     cpus_reservation: float,
     placement: list[str],
+    binds: list[dict] | None = None,
 ) -> dict:
     """Every service's hardening in one place: non-root, read-only rootfs, no capabilities, limits."""
     mounts = [{"Type": "tmpfs", "Target": "/tmp", "TmpfsOptions": {"SizeBytes": TMP_BYTES, "Mode": 0o1777}}]
@@ -148,6 +165,9 @@ def _task_template(
             "VolumeOptions": {"Labels": labels},
         }
         for volume in volumes
+    ]
+    mounts += [
+        {"Type": "bind", "Source": bind["source"], "Target": bind["target"], "ReadOnly": True} for bind in binds or []
     ]
     container = {
         "Image": image,
@@ -238,10 +258,14 @@ def render(
     endpoint_mode: str,
     publish_mode: str,
     gateway_hosts: list[str] | None = None,
+    token_dir: str | None = None,
+    node_id: str | None = None,
 ) -> dict:
     """The toolbox's services (ServiceSpec by service name) and networks, each service with its hash label.
 
     images: kind (and "gateway") -> image reference; secret_versions: secret name -> Swarm secret name.
+    With token_source "digests", token_dir is the host directory holding the token file and node_id the node
+    that has it: the gateway is placed there.
     """
     toolbox = spec["name"]
     nets = network_names(toolbox)
@@ -276,15 +300,19 @@ def render(
 
     gateway = spec["gateway"]
     labels = {**base_labels, SERVER_LABEL: GATEWAY}
-    token_names = list(gateway["token_secrets"])
+    digests = gateway.get("token_source") == "digests"
+    if digests and not (token_dir and node_id):
+        raise ValueError("token_source digests needs the token directory and the node that holds it")
+    token_names = [] if digests else list(gateway["token_secrets"])
     tls = gateway.get("tls") or {}
     tls_names = [tls[key] for key in ("cert_secret", "key_secret") if tls.get(key)]
+    token_files = [f"{TOKEN_MOUNT}/{TOKEN_FILE}"] if digests else [f"/run/secrets/{name}" for name in token_names]
     env = {
         "GATEWAY_LISTEN": f"0.0.0.0:{GATEWAY_PORT}",
         "GATEWAY_BACKENDS": json.dumps(
             {server["name"]: {"url": server_url(spec, server)} for server in spec["servers"]}, sort_keys=True
         ),
-        "GATEWAY_TOKEN_FILES": ",".join(f"/run/secrets/{name}" for name in token_names),
+        "GATEWAY_TOKEN_FILES": ",".join(token_files),
     }
     if gateway_hosts:  # the names clients use; anything else is refused (DNS rebinding)
         env["GATEWAY_ALLOWED_HOSTS"] = ",".join(sorted(set(gateway_hosts)))
@@ -303,7 +331,8 @@ def render(
         memory_reservation=gateway.get("memory_reservation", "32M"),
         cpus=gateway["cpus"],
         cpus_reservation=gateway.get("cpus_reservation", 0.05),
-        placement=gateway.get("placement") or [],
+        placement=(gateway.get("placement") or []) + ([f"node.id=={node_id}"] if digests else []),
+        binds=[{"source": token_dir, "target": TOKEN_MOUNT}] if digests else [],
     )
     # Ingress publishing needs a virtual IP; host-mode publishing (and the lab, which has no IPVS) works with dnsrr.
     endpoint = {

@@ -72,6 +72,7 @@ CUSTOM_DEFAULTS: dict[str, Any] = {"port": 8000, "path": "/mcp", "transport": "s
 GATEWAY_DEFAULTS: dict[str, Any] = {
     "port": 8811,
     "replicas": 1,
+    "token_source": "secrets",
     "tls": None,
     "memory": "128M",
     "memory_reservation": "32M",
@@ -146,6 +147,13 @@ SCHEMA: dict[str, Any] = {
                     "uniqueItems": True,
                     "items": SECRET,
                     "x-allowed": "a list of 1 to 16 distinct secret names, each holding gateway tokens",
+                },
+                # Where the gateway reads those tokens: mounted Swarm secrets (a new token restarts the gateway), or
+                # their sha256 digests in a file on the node that the gateway re-reads (rotation without a restart).
+                "token_source": {
+                    "enum": ["secrets", "digests"],
+                    "x-allowed": "secrets (the tokens as Swarm secrets) or digests (their sha256 digests in a host "
+                    "file the gateway re-reads: tokens rotate with no restart)",
                 },
                 "tls": {
                     "type": ["object", "null"],
@@ -735,6 +743,7 @@ def normalize(spec: dict) -> dict:
         "port": gateway["port"],
         "replicas": gateway["replicas"],
         "token_secrets": list(gateway["token_secrets"]),
+        "token_source": gateway["token_source"],
         "tls": {"cert_secret": tls["cert_secret"], "key_secret": tls["key_secret"]} if tls else None,
         "memory": memory,
         "memory_reservation": reservation,

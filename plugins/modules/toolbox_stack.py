@@ -89,8 +89,19 @@ options:
     description: Last log lines of a failing service to include in the report.
     type: int
     default: 20
+  token_dir:
+    description:
+      - Host directory for the token files of gateways with C(token_source=digests); each toolbox gets
+        C(<token_dir>/<name>/tokens) with the sha256 digest of every token in its O(spec.gateway.token_secrets)
+        values, never a token. The gateway mounts its toolbox's directory read-only, re-reads the file when it
+        changes and is placed on the node the module runs on, which holds the file.
+      - A new token value therefore rewrites the file and restarts nothing (playbooks/rotate-secrets.yml).
+    type: path
+    default: /etc/agentopia/toolbox/tokens
 notes:
   - Volumes are created by Swarm on the node a task runs on; O(purge) removes those of the node the module runs on.
+  - With C(token_source=digests) the token file is written before any service changes and put back as it was when
+    a change is rolled back; O(state=absent) with O(purge=true) removes it.
 """
 
 EXAMPLES = r"""
@@ -143,6 +154,10 @@ version:
   returned: state=present
   type: str
   sample: "1.4.0"
+token_digests:
+  description: Number of token digests in the gateway's token file (C(token_source=digests) only).
+  returned: state=present and token_source=digests
+  type: int
 spec_hash:
   description: One hash over the services' hash labels; it changes exactly when some service's tasks would be replaced.
   returned: state=present
@@ -159,6 +174,8 @@ report:
   type: dict
 """
 
+import os
+import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -211,8 +228,13 @@ class Toolbox:
                 f"toolbox {self.name}: no value for secret(s) {', '.join(missing)}; "
                 "add them to the secrets option (from Ansible Vault)"
             )
-        values = {**{name: str(values[name]) for name in names}, **stack.derived_secrets(self.spec, values)}
-        versions = {name: version_name(f"{self.name}_{name}", value) for name, value in values.items()}
+        derived = stack.derived_secrets(self.spec, values)
+        values = {**{name: str(values[name]) for name in names}, **derived}
+        mounted = set(stack.referenced_secrets(self.spec, mounted=True)) | set(derived)
+        versions = {
+            name: version_name(f"{self.name}_{name}", value) for name, value in values.items() if name in mounted
+        }
+        tokens = self.token_file(values) if self.spec["gateway"].get("token_source") == "digests" else None
         try:
             rendered = stack.render(
                 self.spec,
@@ -221,6 +243,8 @@ class Toolbox:
                 endpoint_mode=self.module.params["endpoint_mode"],
                 publish_mode=self.module.params["publish_mode"],
                 gateway_hosts=self.module.params["gateway_hosts"],
+                token_dir=tokens["dir"] if tokens else None,
+                node_id=tokens["node_id"] if tokens else None,
             )
         except KeyError as exc:
             raise ToolboxError(
@@ -239,15 +263,25 @@ class Toolbox:
         )
         self.result["services"] = sorted(wanted)
         changed_services = {name for name, action in actions.items() if action != "unchanged"}
-        self.result["changed"] = bool(changed_services) or self.needs_networks() or self.needs_secrets(versions)
+        tokens_changed = bool(tokens) and tokens["before"] != tokens["after"]
+        self.result["changed"] = (
+            bool(changed_services) or tokens_changed or self.needs_networks() or self.needs_secrets(versions)
+        )
+        if tokens:
+            self.result["token_digests"] = tokens["after"].count("sha256:")
         if self.module._diff:
             self.result["diff"] = {
                 "before": {name: stack.summary(svc["Spec"]) for name, svc in sorted(deployed.items())},
                 "after": {name: stack.summary(spec) for name, spec in sorted(wanted.items())},
             }
+            if tokens:  # digests are not secret, but their count says all a reviewer needs
+                self.result["diff"]["before"]["token_digests"] = (tokens["before"] or "").count("sha256:")
+                self.result["diff"]["after"]["token_digests"] = self.result["token_digests"]
         if self.module.check_mode or not self.result["changed"]:
             return self.result
 
+        if tokens_changed:  # before the gateway starts or changes, so it finds its tokens
+            write_token_file(tokens["path"], tokens["after"])
         self.ensure_networks()
         self.ensure_secrets(versions, values)
         network_ids = {net["Name"]: net["Id"] for net in self.client.api.networks(names=list(self.networks.values()))}
@@ -259,9 +293,24 @@ class Toolbox:
             self.result["report"] = failed.report
             if self.module.params["rollback"]:
                 self.result["rolled_back"] = self.roll_back(actions, deployed)
+                if tokens_changed:
+                    write_token_file(tokens["path"], tokens["before"])
             raise ToolboxError(self.failure_message(failed)) from None
         self.prune_secrets()
         return self.result
+
+    def token_file(self, values: dict) -> dict:
+        """The gateway's token file on this node: where it is, what it holds now and what it must hold."""
+        directory = os.path.join(self.module.params["token_dir"], self.name)
+        path = os.path.join(directory, stack.TOKEN_FILE)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                before = handle.read()
+        except FileNotFoundError:
+            before = None
+        after = stack.token_digests([values[name] for name in self.spec["gateway"]["token_secrets"]])
+        node_id = self.client.info()["Swarm"]["NodeID"]
+        return {"dir": directory, "path": path, "before": before, "after": after, "node_id": node_id}
 
     def needs_networks(self) -> bool:
         existing = {net["Name"] for net in self.client.api.networks(names=list(self.networks.values()))}
@@ -457,7 +506,9 @@ class Toolbox:
         networks = self.client.api.networks(names=list(self.networks.values())) if purge else []
         secrets = self.client.api.secrets(filters={"label": f"{stack.TOOLBOX_LABEL}={self.name}"}) if purge else []
         volumes = self.toolbox_volumes() if purge else []
-        self.result["changed"] = bool(deployed or networks or secrets or volumes)
+        token_dir = os.path.join(self.module.params["token_dir"], self.name)
+        tokens = purge and os.path.isdir(token_dir)
+        self.result["changed"] = bool(deployed or networks or secrets or volumes or tokens)
         if self.module._diff:
             self.result["diff"] = {
                 "before": {name: stack.summary(s["Spec"]) for name, s in deployed.items()},
@@ -475,6 +526,8 @@ class Toolbox:
                 self.client.api.remove_network(net["Id"])
             for volume in self.toolbox_volumes():
                 self.client.api.remove_volume(volume)
+            if tokens:
+                remove_token_file(token_dir)
         return self.result
 
     def toolbox_volumes(self) -> list[str]:
@@ -491,6 +544,37 @@ class Toolbox:
         raise ToolboxError(
             f"toolbox {self.name}: containers of {', '.join(sorted(removed))} still present after removal"
         )
+
+
+def write_token_file(path: str, content: str | None) -> None:
+    """Replace the token file in one rename (the gateway sees the old file or the new one, never half of one);
+    None removes it. Readable by the gateway's group only; the directory is what the gateway mounts."""
+    if content is None:
+        remove_token_file(os.path.dirname(path))
+        return
+    directory = os.path.dirname(path)
+    os.makedirs(directory, mode=0o750, exist_ok=True)
+    os.chown(directory, 0, int(stack.UID))
+    os.chmod(directory, 0o750)
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tokens.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(content)
+            stream.flush()
+            os.fchown(stream.fileno(), 0, int(stack.UID))
+            os.fchmod(stream.fileno(), 0o640)
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def remove_token_file(directory: str) -> None:
+    for entry in os.listdir(directory):
+        os.unlink(os.path.join(directory, entry))
+    os.rmdir(directory)
 
 
 def _unhealthy_exit(task: dict) -> bool:
@@ -516,6 +600,7 @@ def main() -> None:
             "wait_timeout": {"type": "int", "default": 180},
             "rollback": {"type": "bool", "default": True},
             "log_lines": {"type": "int", "default": 20},
+            "token_dir": {"type": "path", "default": "/etc/agentopia/toolbox/tokens"},
             **DOCKER_CLIENT_ARGS,
         },
         supports_check_mode=True,

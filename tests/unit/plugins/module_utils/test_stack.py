@@ -1,6 +1,7 @@
 """Rendering a toolbox spec into Swarm services: hardening, hashing, planning."""
 
 import copy
+import hashlib
 import json
 
 import pytest
@@ -103,6 +104,40 @@ def test_gateway_knows_every_backend_and_reads_tokens_from_files(spec):
             "File": {"Name": "research_token", "UID": "10001", "GID": "10001", "Mode": 0o400},
         }
     ]
+
+
+def test_digest_tokens_come_from_a_read_only_host_directory_on_the_deploying_node(spec):
+    spec["gateway"]["token_source"] = "digests"
+    spec["servers"][1]["secrets"] = [{"name": "research_token", "env": "TOKEN_FILE"}]
+    services = render(spec, token_dir="/etc/agentopia/toolbox/tokens/research", node_id="n0de1d")["services"]
+    gateway = services["research_gateway"]["TaskTemplate"]
+    env = dict(e.split("=", 1) for e in gateway["ContainerSpec"]["Env"])
+    assert env["GATEWAY_TOKEN_FILES"] == "/run/agentopia/tokens/tokens"
+    assert gateway["ContainerSpec"]["Secrets"] == []  # the token never reaches the node
+    binds = [m for m in gateway["ContainerSpec"]["Mounts"] if m["Type"] == "bind"]
+    assert binds == [
+        {
+            "Type": "bind",
+            "Source": "/etc/agentopia/toolbox/tokens/research",
+            "Target": "/run/agentopia/tokens",
+            "ReadOnly": True,
+        }
+    ]
+    assert gateway["Placement"]["Constraints"] == ["node.id==n0de1d"]
+    # Only the gateway's tokens become digests: a server that mounts the same secret still gets it as a file.
+    assert stack.referenced_secrets(spec, mounted=True) == ["research_token"]
+    spec["servers"][1]["secrets"] = []
+    assert stack.referenced_secrets(spec, mounted=True) == []
+    assert stack.referenced_secrets(spec) == ["research_token"]
+    with pytest.raises(ValueError, match="token directory"):
+        render(spec)
+
+
+def test_token_digests_hold_every_token_line_once_and_no_token():
+    content = stack.token_digests(["old-token\nnew-token\n", "new-token", "  \n"])
+    lines = [line for line in content.splitlines() if not line.startswith("#")]
+    assert lines == sorted(f"sha256:{hashlib.sha256(t).hexdigest()}" for t in (b"old-token", b"new-token"))
+    assert "old-token" not in content and "new-token" not in content
 
 
 def test_server_secrets_are_files_and_env_holds_only_their_path(spec):
