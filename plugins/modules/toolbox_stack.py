@@ -92,7 +92,7 @@ options:
   token_dir:
     description:
       - Host directory for the token files of gateways with C(token_source=digests); each toolbox gets
-        C(<token_dir>/<name>/tokens) with the sha256 digest of every token in its O(spec.gateway.token_secrets)
+        C(<token_dir>/<name>/tokens) with the sha256 digest of every token in its C(spec.gateway.token_secrets)
         values, never a token. The gateway mounts its toolbox's directory read-only, re-reads the file when it
         changes and is placed on the node the module runs on, which holds the file.
       - A new token value therefore rewrites the file and restarts nothing (playbooks/rotate-secrets.yml).
