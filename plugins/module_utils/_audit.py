@@ -15,6 +15,9 @@ import stat
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
+# Bump when a rule's logic changes: image_audit reuses a report only if it was made by rules of this version.
+RULES_VERSION = 1
+
 # rule id -> (CIS Docker Benchmark section, what to do about it)
 RULES = {
     "root_user": ("4.1", "add a non-root USER (the base image uses 10001) after the last step that needs root"),

@@ -106,6 +106,7 @@ image_id:
 
 import hashlib
 import io
+import json
 import os
 import tempfile
 
@@ -125,6 +126,7 @@ from ansible_collections.agentopia.toolbox.plugins.module_utils._sbom import (
     counts,
     document,
     dumps,
+    image_component,
     is_relabel,
     normalize,
     wanted,
@@ -161,6 +163,21 @@ def described(client, image):
             break
         image = parent
     return image
+
+
+def current_document(data, label, subject_id, tag):
+    """The SBOM file as a document when it is the one the image's label names and describes this image by ID and
+    tag; None when it must be written again."""
+    if data is None or label != "sha256:" + hashlib.sha256(data).hexdigest():
+        return None
+    try:
+        doc = json.loads(data)
+        component = doc["metadata"]["component"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    named = image_component(subject_id, tag, {})
+    same_tag = not tag or (component.get("name"), component.get("version")) == (named["name"], named.get("version"))
+    return doc if component.get("bom-ref") == subject_id and same_tag else None
 
 
 def check_dest(path):
@@ -232,10 +249,16 @@ def execute_module(module):
     subject = described(client, image)
     tags = image.tags
     tag = params["image"] if params["image"] in tags else (sorted(tags)[0] if tags else "")
-    doc = document(image_files(client, image.id), subject.id, tag, labels_of(subject), subject.attrs.get("Created"))
-    data = dumps(doc)
+    current = read(dest)
+    # The image carries this very file's digest: it was written for this filesystem, so a rerun exports nothing.
+    doc = current_document(current, labels_of(image).get(SBOM_LABEL), subject.id, tag) if params["label"] else None
+    if doc is not None:
+        data = current
+    else:
+        doc = document(image_files(client, image.id), subject.id, tag, labels_of(subject), subject.attrs.get("Created"))
+        data = dumps(doc)
     digest = "sha256:" + hashlib.sha256(data).hexdigest()
-    write_file = read(dest) != data
+    write_file = current != data
     add_label = params["label"] and labels_of(image).get(SBOM_LABEL) != digest
     image_id = image.id
     if not module.check_mode:

@@ -129,6 +129,33 @@ def test_reports_are_written_as_json_and_junit(run_module, images, tmp_path):
     assert failures == ["setuid_files (CIS 4.8)"]
 
 
+def test_a_report_of_the_same_image_and_policy_is_reused(run_module, images, tmp_path, monkeypatch):
+    report = str(tmp_path / "audit.json")
+    first, failed = audit(run_module, images["setuid_files"], report_json=report)
+    assert failed and first["cached"] is False
+
+    def no_export(*_args):
+        raise AssertionError("the filesystem of an image audited before was read again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(image_audit, "filesystem", no_export)
+        again, failed = audit(run_module, images["setuid_files"], report_json=report)
+    assert failed and again["cached"] is True
+    assert (again["findings"], again["failed_rules"], again["msg"]) == (
+        first["findings"],
+        first["failed_rules"],
+        first["msg"],
+    )
+    # Another ceiling, another image or another version of the rules: audited again.
+    other, _failed = audit(run_module, images["setuid_files"], report_json=report, max_size_mb=0)
+    assert other["cached"] is False
+    monkeypatch.setattr(image_audit, "RULES_VERSION", image_audit.RULES_VERSION + 1)
+    newer, _failed = audit(run_module, images["setuid_files"], report_json=report, max_size_mb=0)
+    assert newer["cached"] is False
+    clean, failed = audit(run_module, images["clean"], report_json=report)
+    assert not failed and clean["cached"] is False and clean["findings"] == []
+
+
 def test_check_mode_writes_no_report(run_module, images, tmp_path):
     args = {"image": images["clean"], "report_json": str(tmp_path / "audit.json")}
     result = run_module(image_audit.main, args, check_mode=True)
