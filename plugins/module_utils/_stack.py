@@ -61,6 +61,11 @@ TOKEN_MOUNT = "/run/agentopia/tokens"
 TOKEN_FILE = "tokens"
 
 
+def reads_token_digests(spec: dict) -> bool:
+    """The gateway takes its tokens as digests from a host file, not as Swarm secrets."""
+    return spec["gateway"].get("token_source") == "digests"
+
+
 def token_digests(values: list[str]) -> str:
     """The token file's content: one 'sha256:<hex>' line per token (a secret value may hold several, one a line)."""
     tokens = {line.strip() for value in values for line in str(value).splitlines() if line.strip()}
@@ -73,8 +78,7 @@ def token_digests(values: list[str]) -> str:
 def referenced_secrets(spec: dict, *, mounted: bool = False) -> list[str]:
     """Every secret name the spec refers to, in a stable order; with mounted, only those services mount (token
     secrets of a gateway with token_source digests reach the node as digests, never as Swarm secrets)."""
-    digests = spec["gateway"].get("token_source") == "digests"
-    names = [] if mounted and digests else list(spec["gateway"]["token_secrets"])
+    names = [] if mounted and reads_token_digests(spec) else list(spec["gateway"]["token_secrets"])
     tls = spec["gateway"].get("tls") or {}
     names += [tls[key] for key in ("cert_secret", "key_secret") if tls.get(key)]
     for server in spec["servers"]:
@@ -300,7 +304,7 @@ def render(
 
     gateway = spec["gateway"]
     labels = {**base_labels, SERVER_LABEL: GATEWAY}
-    digests = gateway.get("token_source") == "digests"
+    digests = reads_token_digests(spec)
     if digests and not (token_dir and node_id):
         raise ValueError("token_source digests needs the token directory and the node that holds it")
     token_names = [] if digests else list(gateway["token_secrets"])

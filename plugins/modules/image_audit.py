@@ -168,6 +168,7 @@ def execute_module(module):
         "policy": policy,
         "findings": [f.as_dict() for f in findings],
         "failed_rules": [f.rule for f in failed],
+        "cached": cached,
     }
     if not module.check_mode:
         if params["report_json"]:
@@ -177,7 +178,6 @@ def execute_module(module):
     if failed:
         lines = [f"{f.rule} (CIS {f.cis}): {f.message}; fix: {f.fix}" for f in failed]
         result["msg"] = f"image {params['image']} fails the audit: " + " | ".join(lines)
-    result["cached"] = cached
     return result, bool(failed)
 
 

@@ -210,6 +210,7 @@ class Toolbox:
         if not self.name:
             raise ToolboxError("toolbox_stack: spec.name is missing; pass the spec returned by toolbox_validate")
         self.networks = stack.network_names(self.name)
+        self.token_dir = os.path.join(module.params["token_dir"], self.name)
         self.result: dict = {"changed": False, "actions": {}, "networks": self.networks}
 
     # --- what is deployed ---------------------------------------------------------------------------
@@ -234,7 +235,7 @@ class Toolbox:
         versions = {
             name: version_name(f"{self.name}_{name}", value) for name, value in values.items() if name in mounted
         }
-        tokens = self.token_file(values) if self.spec["gateway"].get("token_source") == "digests" else None
+        tokens = self.token_file(values) if stack.reads_token_digests(self.spec) else None
         try:
             rendered = stack.render(
                 self.spec,
@@ -243,7 +244,7 @@ class Toolbox:
                 endpoint_mode=self.module.params["endpoint_mode"],
                 publish_mode=self.module.params["publish_mode"],
                 gateway_hosts=self.module.params["gateway_hosts"],
-                token_dir=tokens["dir"] if tokens else None,
+                token_dir=self.token_dir if tokens else None,
                 node_id=tokens["node_id"] if tokens else None,
             )
         except KeyError as exc:
@@ -301,8 +302,7 @@ class Toolbox:
 
     def token_file(self, values: dict) -> dict:
         """The gateway's token file on this node: where it is, what it holds now and what it must hold."""
-        directory = os.path.join(self.module.params["token_dir"], self.name)
-        path = os.path.join(directory, stack.TOKEN_FILE)
+        path = os.path.join(self.token_dir, stack.TOKEN_FILE)
         try:
             with open(path, encoding="utf-8") as handle:
                 before = handle.read()
@@ -310,7 +310,7 @@ class Toolbox:
             before = None
         after = stack.token_digests([values[name] for name in self.spec["gateway"]["token_secrets"]])
         node_id = self.client.info()["Swarm"]["NodeID"]
-        return {"dir": directory, "path": path, "before": before, "after": after, "node_id": node_id}
+        return {"path": path, "before": before, "after": after, "node_id": node_id}
 
     def needs_networks(self) -> bool:
         existing = {net["Name"] for net in self.client.api.networks(names=list(self.networks.values()))}
@@ -506,8 +506,7 @@ class Toolbox:
         networks = self.client.api.networks(names=list(self.networks.values())) if purge else []
         secrets = self.client.api.secrets(filters={"label": f"{stack.TOOLBOX_LABEL}={self.name}"}) if purge else []
         volumes = self.toolbox_volumes() if purge else []
-        token_dir = os.path.join(self.module.params["token_dir"], self.name)
-        tokens = purge and os.path.isdir(token_dir)
+        tokens = purge and os.path.isdir(self.token_dir)
         self.result["changed"] = bool(deployed or networks or secrets or volumes or tokens)
         if self.module._diff:
             self.result["diff"] = {
@@ -527,7 +526,7 @@ class Toolbox:
             for volume in self.toolbox_volumes():
                 self.client.api.remove_volume(volume)
             if tokens:
-                remove_token_file(token_dir)
+                remove_token_file(self.token_dir)
         return self.result
 
     def toolbox_volumes(self) -> list[str]:
