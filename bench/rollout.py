@@ -249,6 +249,8 @@ def main() -> None:
     print(f"load after: {load()}", flush=True)
     if not options.keep_lab:
         run("ansible-playbook", "playbooks/lab-destroy.yml", *LAB)
+    if not options.rounds:
+        return  # --rounds 0 --keep-lab: the setup alone, for a later --reuse
 
     print(
         f"\n{NODES} hosts, each its own swarm; one clock server behind the gateway; {options.rounds} rounds (medians)"

@@ -63,6 +63,11 @@ for message in messages:
 """
 
 
+# mcp-proxy's packages come first on its own sys.path only: a PYTHONPATH would reach the server it starts
+# (--pass-environment) and shadow the server's own mcp 2.x with mcp-proxy's mcp 1.x.
+RUN_MCP_PROXY = f"import runpy, sys; sys.path.insert(0, {PROXY_DIR!r}); runpy.run_module('mcp_proxy', run_name='__main__')"
+
+
 def node_address() -> str:
     return re.findall(r"ansible_host: (\S+)", INVENTORY.read_text())[0]
 
@@ -170,7 +175,7 @@ def bare_and_proxied(node: str) -> dict[str, dict[str, float]]:
         ssh_output(
             node,
             f"docker run -d --name {PREFIX}-proxy-{name} {run_options(spec)} -v {PROXY_DIR}:{PROXY_DIR}:ro "
-            f"-e PYTHONPATH={PROXY_DIR} --entrypoint python3 {image} -m mcp_proxy --host 127.0.0.1 --port 8000 "
+            f"--entrypoint python3 {image} -c {shlex.quote(RUN_MCP_PROXY)} --host 127.0.0.1 --port 8000 "
             f"--pass-environment -- {' '.join(command)}",
         )
         ssh_output(node, f"docker exec {PREFIX}-proxy-{name} python3 -c '{HTTP_HANDSHAKE}' '{json.dumps(HANDSHAKE)}'")

@@ -10,6 +10,8 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import urlopen
 
 import anyio
 import pytest
@@ -23,9 +25,20 @@ def tool_payload(messages: list[dict[str, Any]]) -> Any:
     return json.loads(messages[-1]["result"]["content"][0]["text"])
 
 
-def check(url: str) -> subprocess.CompletedProcess[str]:
+HEALTH_SH = BRIDGE.parent / "mcp_health.sh"
+# The image's HEALTHCHECK (bash) and the bridge's own --check (Python) must agree on every case.
+BOTH_CHECKS = pytest.mark.parametrize("program", ["bash", "python"])
+
+
+def check(url: str, program: str = "python") -> subprocess.CompletedProcess[str]:
+    parts = urlsplit(url)
+    command = (
+        ["bash", str(HEALTH_SH), str(parts.port), parts.path]
+        if program == "bash"
+        else [sys.executable, str(BRIDGE), "--check", url, "--timeout", "5"]
+    )
     return subprocess.run(
-        [sys.executable, str(BRIDGE), "--check", url, "--timeout", "5"],
+        command,
         capture_output=True,
         text=True,
         timeout=30,
@@ -212,22 +225,34 @@ def test_child_crash_answers_in_flight_requests_then_recovers(start_bridge):
     assert "restarting the server" in bridge.stop()
 
 
-def test_never_ready_child_is_503_and_check_fails(start_bridge):
+@BOTH_CHECKS
+def test_never_ready_child_is_503_and_check_fails(start_bridge, program):
     bridge = start_bridge([sys.executable, str(FAKE), "--no-init"], wait_for=503)
     assert health(bridge.port) == 503
-    result = check(bridge.url)
+    result = check(bridge.url, program)
     assert result.returncode == 1
     assert result.stdout.startswith("unhealthy:")
 
 
-def test_check_exit_codes(fake_bridge):
-    healthy = check(fake_bridge.url)
+def open_sessions(port: int) -> int:
+    with urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as response:
+        return json.load(response)["sessions"]
+
+
+@BOTH_CHECKS
+def test_check_exit_codes(fake_bridge, program):
+    sessions = open_sessions(fake_bridge.port)
+    healthy = check(fake_bridge.url, program)
     assert healthy.returncode == 0, healthy.stdout
     assert healthy.stdout.startswith("healthy: fake ")
     assert len(healthy.stdout.splitlines()) == 1
-    dead = check(f"http://127.0.0.1:{free_port()}/mcp")
+    # The check ends the session it opened: a check every few seconds must not pile sessions up.
+    assert open_sessions(fake_bridge.port) == sessions
+    dead = check(f"http://127.0.0.1:{free_port()}/mcp", program)
     assert dead.returncode == 1
     assert dead.stdout.startswith("unhealthy:") and "refused" in dead.stdout.lower()
+    wrong_path = check(fake_bridge.url.replace("/mcp", "/nope"), program)
+    assert wrong_path.returncode == 1 and "404" in wrong_path.stdout
 
 
 def test_logs_never_carry_arguments(start_bridge):
@@ -258,6 +283,7 @@ def test_sdk_client_through_the_bridge_to_mcp_server_time(start_bridge, time_ser
     assert current["timezone"] == "Europe/Paris"
     assert current["datetime"].endswith(("+01:00", "+02:00"))
     assert check(bridge.url).returncode == 0
+    assert check(bridge.url, "bash").stdout.startswith("healthy: mcp-time ")
 
 
 def test_foreign_origin_and_unknown_protocol_header_are_refused(fake_bridge):
