@@ -20,7 +20,7 @@ description:
     a result - and writes C(report.json) and the aligned table C(report.txt).
   - Every file is replaced in one rename (mode 0640, directories 0750), so an interrupted run never leaves half a
     file. When several options are given they run in the order above.
-  - This is an action plugin: it never contacts a host.
+  - This is an action plugin, and it never contacts a host.
 author: agentopia.toolbox contributors (@agentopia)
 attributes:
   check_mode:
