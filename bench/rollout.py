@@ -15,7 +15,7 @@ clock runs with the other --local-timezone, so the clock service is replaced on 
             linear strategy waits for it), summed; from the ansible.posix.json callback's task times
 Target (issue 9): overhead at most 20 %.
 `.venv/bin/python bench/rollout.py [--rounds N] [--keep-lab] [--reuse]`; --reuse skips the setup on a lab an
-earlier --keep-lab run left (its images file and first rollout in place).
+earlier --keep-lab run left (its images file and first rollout in place); --rounds 0 --keep-lab only sets it up.
 """
 
 from __future__ import annotations

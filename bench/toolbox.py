@@ -7,6 +7,8 @@ Then ROUNDS times:
   deploy     remove the toolbox (volumes kept), then time `playbooks/toolboxes.yml`, which returns once every
              service is healthy; from the engine's events in that window, each container's start -> first
              `healthy`, and the playbook's start -> the last service healthy.
+  alone      then each service scaled 0 -> 1 by itself while the rest idles: its own start -> healthy, without
+             the other services' starts competing for the node's cores as they do in a whole deploy.
 After the last round and IDLE seconds of rest, every container's memory as the engine's stats report it, and each
 server image run two more ways on the same node, after the same MCP handshake (initialize, tools/list):
   bare       the server alone over stdio (`docker run -i`, driven through ssh)
@@ -65,7 +67,9 @@ for message in messages:
 
 # mcp-proxy's packages come first on its own sys.path only: a PYTHONPATH would reach the server it starts
 # (--pass-environment) and shadow the server's own mcp 2.x with mcp-proxy's mcp 1.x.
-RUN_MCP_PROXY = f"import runpy, sys; sys.path.insert(0, {PROXY_DIR!r}); runpy.run_module('mcp_proxy', run_name='__main__')"
+RUN_MCP_PROXY = (
+    f"import runpy, sys; sys.path.insert(0, {PROXY_DIR!r}); runpy.run_module('mcp_proxy', run_name='__main__')"
+)
 
 
 def node_address() -> str:
@@ -97,14 +101,11 @@ def image_refs(node: str) -> str:
     return json.dumps({"toolbox_images": refs})
 
 
-def deploy_round(node: str, images: str) -> dict[str, float]:
-    run(*playbook("toolboxes.yml", "-e", "toolbox_state=absent"))
-    start = time.time()
-    seconds = timed(*playbook("toolboxes.yml", "-e", images))[0]
-    end = time.time()
+def start_to_healthy(node: str, since: float, until: float) -> tuple[dict[str, float], dict[str, float]]:
+    """Each toolbox service's first container start and first `healthy` in the window, from the engine's events."""
     out = ssh_output(
         node,
-        f"docker events --since {int(start)} --until {int(end) + 1} --filter type=container "
+        f"docker events --since {int(since)} --until {int(until) + 1} --filter type=container "
         "--filter event=start --filter event=health_status --format '{{json .}}'",
     )
     started: dict[str, float] = {}
@@ -112,7 +113,7 @@ def deploy_round(node: str, images: str) -> dict[str, float]:
     for event in map(json.loads, out.splitlines()):
         when = event["timeNano"] / 1e9
         service = event["Actor"]["Attributes"].get("com.docker.swarm.service.name", "")
-        if when < start or not service.startswith(f"{TOOLBOX}_"):
+        if when < since or not service.startswith(f"{TOOLBOX}_"):
             continue
         if event["Action"] == "start":
             started.setdefault(service, when)
@@ -120,8 +121,36 @@ def deploy_round(node: str, images: str) -> dict[str, float]:
             healthy.setdefault(service, when)
     if set(healthy) != set(started):
         sys.exit(f"bench: services started but never healthy in the window: {sorted(set(started) - set(healthy))}")
+    return started, healthy
+
+
+def deploy_round(node: str, images: str) -> dict[str, float]:
+    run(*playbook("toolboxes.yml", "-e", "toolbox_state=absent"))
+    start = time.time()
+    seconds = timed(*playbook("toolboxes.yml", "-e", images))[0]
+    started, healthy = start_to_healthy(node, start, time.time())
     figures = {"playbook": seconds, "all healthy": max(healthy.values()) - start}
     figures.update({service: healthy[service] - started[service] for service in healthy})
+    return figures
+
+
+def solo_round(node: str) -> dict[str, float]:
+    """Each service started alone (scaled 0 -> 1) while the rest of the toolbox idles: its own start -> healthy,
+    without the other services' starts competing for the node's CPU as in a whole deploy."""
+    services = ssh_output(node, f"docker stack services {TOOLBOX} --format '{{{{.Name}}}}'")
+    figures = {}
+    for service in sorted(services.split()):
+        tasks = f"docker ps -q --filter label=com.docker.swarm.service.name={service}"
+        ssh_output(node, f"docker service scale --detach {service}=0 >/dev/null")
+        ssh_output(node, f'until [ -z "$({tasks})" ]; do sleep 0.2; done')
+        start = time.time()
+        ssh_output(node, f"docker service scale --detach {service}=1 >/dev/null")
+        ssh_output(
+            node,
+            f"for i in $(seq 300); do {tasks} --filter health=healthy | grep -q . && exit 0; sleep 0.2; done; exit 1",
+        )
+        started, healthy = start_to_healthy(node, start, time.time())
+        figures[service] = healthy[service] - started[service]
     return figures
 
 
@@ -200,6 +229,10 @@ def main() -> None:
     for number in range(1, 0 if "--memory-only" in sys.argv else ROUNDS + 1):
         rounds.append(deploy_round(node, images))
         print(f"round {number}: " + ", ".join(f"{k} {v:.1f}s" for k, v in rounds[-1].items()), flush=True)
+    solos = []
+    for number in range(1, 0 if "--memory-only" in sys.argv else ROUNDS + 1):
+        solos.append(solo_round(node))
+        print(f"solo round {number}: " + ", ".join(f"{k} {v:.1f}s" for k, v in solos[-1].items()), flush=True)
     time.sleep(IDLE)
     containers = {
         name.split(".")[0]: figures for name, figures in memory_by_name(node).items() if name.startswith(f"{TOOLBOX}_")
@@ -218,8 +251,11 @@ def main() -> None:
         print("| figure | seconds | target |\n|---|---|---|")
         print(f"| `toolboxes.yml` until it returns (validate, deploy, wait healthy) | {median('playbook'):.1f} | |")
         print(f"| playbook start -> last service healthy (engine events) | {median('all healthy'):.1f} | <= 15 s |")
+        print("| service: container start -> healthy | in the whole deploy | started alone | target |")
+        print("|---|---|---|---|")
         for service in services:
-            print(f"| {service}: container start -> healthy | {median(service):.1f} | <= 3 s |")
+            alone = statistics.median(solo[service] for solo in solos)
+            print(f"| {service} | {median(service):.1f} | {alone:.1f} | <= 3 s |")
         print("Rounds (all healthy):", " / ".join(f"{r['all healthy']:.1f}" for r in rounds), "s")
     print(f"\nIdle memory after {IDLE} s, `docker stats` (MiB)")
     print("| service | container (bridge) | limit | bare over stdio | behind mcp-proxy | bridge above bare |")
