@@ -6,7 +6,13 @@ set -u
 [[ -n ${GATEWAY_TLS_CERT_FILE:-} ]] && exec python3 /opt/agentopia/http_health.py
 listen=${GATEWAY_LISTEN:-0.0.0.0:8811}
 port=${listen##*:}
-if ! { exec 3<>"/dev/tcp/127.0.0.1/${port}"; } 2>/dev/null; then
+# A gateway still starting (importing) gets up to 3 s to listen: Docker would not look again for a whole
+# interval, so answering as soon as it serves is what makes a fresh gateway healthy early.
+for _ in {1..30}; do
+  { exec 3<>"/dev/tcp/127.0.0.1/${port}"; } 2>/dev/null && break
+  sleep 0.1
+done
+if [[ ! -e /dev/fd/3 ]]; then
   echo "unhealthy: nothing listens on 127.0.0.1:${port}"
   exit 1
 fi

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import anyio
 import pytest
+from agentopia_gateway.app import Gateway
 
-from .conftest import serve_gateway, settings_for, wait_for
+from .conftest import serve, serve_gateway, settings_for, wait_for
 from .test_gateway import free_port
 
 pytestmark = pytest.mark.anyio
@@ -39,3 +40,20 @@ async def test_gateway_check_passes_while_it_serves_and_fails_when_nothing_liste
     result = await run_check(free_port())
     assert result.returncode == 1
     assert result.stdout.startswith("unhealthy: nothing listens on 127.0.0.1:")
+
+
+async def test_gateway_check_waits_for_a_gateway_that_is_still_starting(tmp_path: Path) -> None:
+    # Docker looks again only an interval later: a check that finds the port closed for a moment waits for it.
+    port = free_port()
+    settings = settings_for(tmp_path, {"alpha": f"http://127.0.0.1:{free_port()}/mcp"})
+    async with anyio.create_task_group() as tg:
+        outcome: list[subprocess.CompletedProcess[str]] = []
+
+        async def check() -> None:
+            outcome.append(await run_check(port))
+
+        tg.start_soon(check)
+        await anyio.sleep(1.0)
+        async with serve(Gateway(settings), port):
+            await wait_for(lambda: bool(outcome), timeout=10)
+    assert outcome[0].returncode == 0, outcome[0].stdout
