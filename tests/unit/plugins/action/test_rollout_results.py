@@ -3,21 +3,14 @@
 
 import json
 import stat
-from unittest.mock import MagicMock
 
 import pytest
-from ansible.playbook.play_context import PlayContext
+from action_runner import run_action
 from ansible_collections.agentopia.toolbox.plugins.action.rollout_results import ActionModule
 
 
 def run(args, check_mode=False):
-    task = MagicMock()
-    task.args = args
-    task.async_val = 0
-    task.check_mode = check_mode
-    # No connection at all: the action must not need one.
-    action = ActionModule(task, None, PlayContext(), loader=None, templar=None, shared_loader_obj=None)
-    return action.run(task_vars={})
+    return run_action(ActionModule, args, check_mode)
 
 
 def result(host, outcome, **more):

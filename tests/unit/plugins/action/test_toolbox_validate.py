@@ -1,23 +1,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 import copy
-from unittest.mock import MagicMock
 
 import pytest
-from ansible.playbook.play_context import PlayContext
+from action_runner import run_action
 from ansible_collections.agentopia.toolbox.plugins.action.toolbox_validate import ActionModule
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from spec_samples import JSONISH, SECRETS, VALID, mutated
 
 
-def run(args):
-    task = MagicMock()
-    task.args = args
-    task.async_val = 0
-    task.check_mode = False
-    # No connection at all: the action must not need one.
-    action = ActionModule(task, None, PlayContext(), loader=None, templar=None, shared_loader_obj=None)
-    return action.run(task_vars={})
+def run(args, check_mode=False):
+    return run_action(ActionModule, args, check_mode)
 
 
 def test_a_valid_spec_comes_back_normalized_and_unchanged():
