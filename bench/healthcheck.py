@@ -44,7 +44,7 @@ def wait_ready(command: list[str], env: dict[str, str], deadline: float = 30.0) 
 
 def cpu_ms_per_run(command: list[str], env: dict[str, str], runs: int) -> float:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    for _ in range(runs):
+    for _run in range(runs):
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             sys.exit(f"bench: {' '.join(command)} failed: {done.stdout}{done.stderr}")
