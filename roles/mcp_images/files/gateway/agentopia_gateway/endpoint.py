@@ -1,0 +1,461 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The HTTP side of /mcp: MCP streamable HTTP (the initialize-handshake era), sessions and tools/call done here.
+
+Why not the SDK's StreamableHTTPSessionManager: measured on loopback (bench/gateway.py, py-spy), each open
+client session cost ~46 KB (a server session with its task group, memory streams and dispatcher) and each
+tools/call ~4.7 ms of gateway CPU against 2.1 ms for the raw pass-through: the SDK server's dispatch, an
+sse-starlette response (a task group per response), then the SDK client's request task, SSE parser and
+pydantic models on the way to the backend and back. /mcp only relays, so here:
+
+- a session is a small record (no task), and answers are plain JSON unless progress must be streamed;
+- tools/call goes to the backend as JSON-RPC on the pooled backend session (the one the SDK client opened
+  and keeps alive, see aggregate.BackendPool), with its own request ID, and the backend's answer comes back
+  as it is, with the client's ID: no model is built on either side;
+- everything else (listings, resources, prompts, completion, logging) is rare and goes through the
+  Aggregator's handlers as before, with the SDK's types;
+- a request of a protocol revision without the initialize handshake (the MCP-Protocol-Version header names
+  one) goes to the SDK's manager, as the SDK itself routes it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import httpx2
+import mcp_types as types
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.shared.exceptions import MCPError
+from mcp_types.methods import serialize_server_result
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
+from pydantic import BaseModel, ValidationError
+from starlette.types import Receive, Scope, Send
+
+from . import __version__
+from .aggregate import NAME_SEP, URI_SEP, Aggregator, BackendPool
+from .config import Settings
+from .errors import BodyTooLarge, json_error
+from .metrics import Metrics
+from .proxy import read_body
+
+logger = logging.getLogger("agentopia_gateway.endpoint")
+
+SESSION_HEADER = b"mcp-session-id"
+VERSION_HEADER = b"mcp-protocol-version"
+JSON_HEADERS = [(b"content-type", b"application/json")]
+SSE_HEADERS = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache, no-transform")]
+INSTRUCTIONS = (
+    "Tools, prompts and resources of several MCP servers. Tool and prompt names are "
+    f"<server>{NAME_SEP}<name>; resource URIs are <server>{URI_SEP}<uri>."
+)
+# What the SDK's Server announced for this set of handlers, kept as it was.
+CAPABILITIES = {
+    "completions": {},
+    "logging": {},
+    "prompts": {"listChanged": False},
+    "resources": {"listChanged": False, "subscribe": False},
+    "tools": {"listChanged": False},
+}
+REQUEST_CANCELLED = -32800  # JSON-RPC code for a request the client cancelled
+SWEEP_INTERVAL = 30.0  # how often, at most, idle sessions are looked for (on a new session)
+
+
+def _dumps(message: Any) -> bytes:
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _error(msg_id: Any, code: int, message: str, data: Any = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if data is not None:
+        error["data"] = data
+    return {"jsonrpc": "2.0", "id": msg_id, "error": error}
+
+
+class _Cancelled(Exception):
+    """The client cancelled the call (notifications/cancelled) or ended its session."""
+
+
+@dataclass(slots=True)
+class _Session:
+    protocol_version: str
+    last_seen: float = field(default_factory=time.monotonic)
+    calls: dict[Any, anyio.CancelScope] = field(default_factory=dict)  # tools/call in flight, by client ID
+    closed: anyio.Event | None = None  # made by the first GET stream, set when the session ends
+
+    def end(self) -> None:
+        for scope in self.calls.values():
+            scope.cancel()
+        if self.closed is not None:
+            self.closed.set()
+
+
+# Methods answered through the Aggregator (and the SDK's types): method -> (params model, handler name).
+_HANDLED: dict[str, tuple[type[BaseModel] | None, str]] = {
+    "tools/list": (None, "list_tools"),
+    "resources/list": (None, "list_resources"),
+    "resources/templates/list": (None, "list_resource_templates"),
+    "resources/read": (types.ReadResourceRequestParams, "read_resource"),
+    "prompts/list": (None, "list_prompts"),
+    "prompts/get": (types.GetPromptRequestParams, "get_prompt"),
+    "completion/complete": (types.CompleteRequestParams, "complete"),
+    "logging/setLevel": (types.SetLevelRequestParams, "set_logging_level"),
+}
+
+
+class AggregateEndpoint:
+    """ASGI handler for /mcp (after Host, Origin, token and rate checks in app.py)."""
+
+    def __init__(
+        self, aggregator: Aggregator, sdk: StreamableHTTPSessionManager, settings: Settings, metrics: Metrics
+    ) -> None:
+        self.aggregator = aggregator
+        self.sdk = sdk
+        self.settings = settings
+        self.metrics = metrics
+        self.sessions: dict[str, _Session] = {}
+        self._ids = itertools.count(1)
+        self._swept = time.monotonic()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope["headers"])  # the last of a repeated header wins; none of these repeat
+        version = headers.get(VERSION_HEADER)
+        if version is not None and version.decode("latin-1") not in HANDSHAKE_PROTOCOL_VERSIONS:
+            await self.sdk.handle_request(scope, receive, send)
+            return
+        method = scope["method"]
+        if method == "POST":
+            await self._post(scope, headers, receive, send)
+        elif method == "GET":
+            await self._get(headers, receive, send)
+        elif method == "DELETE":
+            await self._delete(headers, send)
+        else:
+            await self._reply(
+                send,
+                405,
+                _error(None, types.INVALID_REQUEST, "Method Not Allowed"),
+                None,
+                [(b"allow", b"GET, POST, DELETE")],
+            )
+
+    # -- responses ----------------------------------------------------------------------------------------
+
+    async def _reply(
+        self, send: Send, status: int, message: Any, sid: str | None, extra: list[tuple[bytes, bytes]] | None = None
+    ) -> None:
+        body = b"" if message is None else _dumps(message)
+        headers = [*JSON_HEADERS, (b"content-length", str(len(body)).encode())]
+        if sid is not None:
+            headers.append((SESSION_HEADER, sid.encode()))
+        if extra:
+            headers.extend(extra)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    def _session(self, headers: dict[bytes, bytes]) -> tuple[str | None, _Session | None, tuple[int, str] | None]:
+        raw = headers.get(SESSION_HEADER)
+        if raw is None:
+            return None, None, (400, "Bad Request: Missing session ID")
+        sid = raw.decode("latin-1")
+        session = self.sessions.get(sid)
+        if session is None:
+            return sid, None, (404, "Session not found")
+        session.last_seen = time.monotonic()
+        return sid, session, None
+
+    # -- POST ---------------------------------------------------------------------------------------------
+
+    async def _post(self, scope: Scope, headers: dict[bytes, bytes], receive: Receive, send: Send) -> None:
+        accept = headers.get(b"accept", b"").decode("latin-1")
+        if not (
+            ("application/json" in accept or "application/*" in accept or "*/*" in accept)
+            and ("text/event-stream" in accept or "text/*" in accept or "*/*" in accept)
+        ):
+            message = "Not Acceptable: Client must accept both application/json and text/event-stream"
+            return await self._reply(send, 406, _error(None, types.INVALID_REQUEST, message), None)
+        content_type = headers.get(b"content-type", b"").decode("latin-1").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            message = "Unsupported Media Type: Content-Type must be application/json"
+            return await self._reply(send, 415, _error(None, types.INVALID_REQUEST, message), None)
+        declared = headers.get(b"content-length")
+        try:
+            body = await read_body(receive, self.settings.max_body_bytes, int(declared) if declared else None)
+        except BodyTooLarge as exc:
+            await json_error(send, 413, "body_too_large", f"request body over {exc.limit} bytes")
+            return
+        except ValueError:
+            await json_error(send, 400, "bad_request", "Content-Length is not a number")
+            return
+        except anyio.EndOfStream:
+            return
+        try:
+            message = json.loads(body)
+        except ValueError as exc:
+            return await self._reply(send, 400, _error(None, types.PARSE_ERROR, f"Parse error: {exc}"), None)
+        if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
+            invalid = "Invalid Request: one JSON-RPC 2.0 message per POST"
+            return await self._reply(send, 400, _error(None, types.INVALID_REQUEST, invalid), None)
+        method = message.get("method")
+        is_request = isinstance(method, str) and "id" in message
+        if is_request and method == "initialize":
+            return await self._initialize(message, headers, send)
+        sid, session, problem = self._session(headers)
+        if problem is not None or session is None or sid is None:
+            status, text = problem or (404, "Session not found")
+            return await self._reply(send, status, _error(None, types.INVALID_REQUEST, text), None)
+        if not is_request:
+            # A notification or a client's response (the gateway asks clients nothing): accepted.
+            if method == "notifications/cancelled":
+                params = message.get("params")
+                target = params.get("requestId") if isinstance(params, dict) else None
+                call = session.calls.get(target) if isinstance(target, (str, int)) else None
+                if call is not None:
+                    call.cancel()
+            return await self._reply(send, 202, None, sid)
+        msg_id = message["id"]
+        params = message.get("params")
+        if params is not None and not isinstance(params, dict):
+            return await self._reply(send, 200, _error(msg_id, types.INVALID_PARAMS, "params must be an object"), sid)
+        if method == "tools/call":
+            await self._call_tool(session, sid, msg_id, params or {}, send)
+        elif method == "ping":
+            await self._reply(send, 200, {"jsonrpc": "2.0", "id": msg_id, "result": {}}, sid)
+        else:
+            await self._reply(send, 200, await self._handled(method, msg_id, params, session.protocol_version), sid)
+
+    async def _initialize(self, message: dict[str, Any], headers: dict[bytes, bytes], send: Send) -> None:
+        if SESSION_HEADER in headers and headers[SESSION_HEADER].decode("latin-1") not in self.sessions:
+            return await self._reply(send, 404, _error(None, types.INVALID_REQUEST, "Session not found"), None)
+        params = message.get("params")
+        asked = params.get("protocolVersion") if isinstance(params, dict) else None
+        version = asked if asked in HANDSHAKE_PROTOCOL_VERSIONS else HANDSHAKE_PROTOCOL_VERSIONS[-1]
+        self._sweep()
+        if len(self.sessions) >= self.settings.max_sessions:
+            logger.warning("refusing a new /mcp session: %d sessions are open", len(self.sessions))
+            return await self._reply(send, 503, _error(None, types.INTERNAL_ERROR, "Too many open sessions"), None)
+        sid = uuid.uuid4().hex
+        self.sessions[sid] = _Session(version)
+        result = {
+            "capabilities": CAPABILITIES,
+            "instructions": INSTRUCTIONS,
+            "protocolVersion": version,
+            "serverInfo": {"name": "agentopia-gateway", "version": __version__},
+        }
+        await self._reply(send, 200, {"jsonrpc": "2.0", "id": message["id"], "result": result}, sid)
+
+    def _sweep(self) -> None:
+        """Forget sessions idle longer than the idle timeout (looked for on new sessions, at most every 30 s)."""
+        now = time.monotonic()
+        if now - self._swept < SWEEP_INTERVAL and len(self.sessions) < self.settings.max_sessions:
+            return
+        self._swept = now
+        limit = self.settings.session_idle_timeout
+        for sid in [s for s, session in self.sessions.items() if now - session.last_seen > limit and not session.calls]:
+            self.sessions.pop(sid).end()
+
+    async def _handled(self, method: str, msg_id: Any, params: dict[str, Any] | None, version: str) -> dict[str, Any]:
+        """A request other than tools/call and ping: through the Aggregator's handler, with the SDK's types."""
+        entry = _HANDLED.get(method)
+        if entry is None:
+            return _error(msg_id, types.METHOD_NOT_FOUND, "Method not found", method)
+        model, name = entry
+        handler: Callable[[Any, Any], Awaitable[BaseModel]] = getattr(self.aggregator, name)
+        try:
+            typed = model.model_validate(params or {}, by_name=False) if model is not None else params
+        except ValidationError:
+            return _error(msg_id, types.INVALID_PARAMS, "Invalid request parameters", "")
+        try:
+            result = await handler(None, typed)
+        except MCPError as exc:
+            return _error(msg_id, exc.error.code, exc.error.message, exc.error.data)
+        except Exception as exc:
+            logger.exception("/mcp %s failed", method)
+            return _error(msg_id, types.INTERNAL_ERROR, f"{method} failed: {type(exc).__name__}")
+        # Shaped for the session's protocol revision, as the SDK's server does (fields it lacks are left out).
+        data = result.model_dump(by_alias=True, mode="json", exclude_none=True)
+        return {"jsonrpc": "2.0", "id": msg_id, "result": serialize_server_result(method, version, data)}
+
+    # -- tools/call ---------------------------------------------------------------------------------------
+
+    async def _call_tool(self, session: _Session, sid: str, msg_id: Any, params: dict[str, Any], send: Send) -> None:
+        name = params.get("name")
+        arguments = params.get("arguments")
+        meta = params.get("_meta")
+        if (
+            not isinstance(name, str)
+            or not isinstance(arguments, (dict, type(None)))
+            or not isinstance(meta, (dict, type(None)))
+        ):
+            return await self._reply(
+                send, 200, _error(msg_id, types.INVALID_PARAMS, "Invalid request parameters", ""), sid
+            )
+        try:
+            pool, tool = self.aggregator._split_name(name, "tool")
+        except MCPError as exc:
+            return await self._reply(send, 200, _error(msg_id, exc.error.code, exc.error.message), sid)
+
+        token = meta.get("progressToken") if meta else None
+        streaming = False  # the answer turns into an SSE stream at the first progress notification
+
+        async def progress(note: dict[str, Any]) -> None:
+            nonlocal streaming
+            if not streaming:
+                streaming = True
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 200,
+                        "headers": [*SSE_HEADERS, (SESSION_HEADER, sid.encode())],
+                    }
+                )
+            note["params"]["progressToken"] = token
+            await send(
+                {
+                    "type": "http.response.body",
+                    "body": b"event: message\ndata: " + _dumps(note) + b"\n\n",
+                    "more_body": True,
+                }
+            )
+
+        started = time.perf_counter()
+        outcome = "error"
+        scope = anyio.CancelScope()
+        if isinstance(msg_id, (str, int)):
+            session.calls[msg_id] = scope
+        try:
+            with scope:
+                answer = await self._forward(pool, tool, params, progress if token is not None else None)
+            if scope.cancel_called:
+                raise _Cancelled
+            if "error" in answer:
+                outcome = "error"
+            else:
+                result = answer.get("result")
+                outcome = "error" if isinstance(result, dict) and result.get("isError") else "ok"
+            answer["id"] = msg_id
+        except MCPError as exc:
+            outcome = "timeout" if "did not answer" in exc.error.message else "unavailable"
+            answer = _error(msg_id, exc.error.code, exc.error.message)
+        except _Cancelled:
+            outcome = "cancelled"
+            answer = _error(msg_id, REQUEST_CANCELLED, "request cancelled")
+        finally:
+            session.calls.pop(msg_id, None)
+            self.metrics.tool_calls.labels(pool.name, tool, outcome).inc()
+            self.metrics.tool_seconds.labels(pool.name).observe(time.perf_counter() - started)
+        if streaming:
+            await send({"type": "http.response.body", "body": b"event: message\ndata: " + _dumps(answer) + b"\n\n"})
+        else:
+            await self._reply(send, 200, answer, sid)
+
+    async def _forward(
+        self,
+        pool: BackendPool,
+        tool: str,
+        params: dict[str, Any],
+        progress: Callable[[dict[str, Any]], Awaitable[None]] | None,
+    ) -> dict[str, Any]:
+        """POST tools/call on a pooled backend session; the backend's JSON-RPC answer, as it came.
+
+        Our request ID is unique in this process, so it cannot collide with another client's (or the SDK
+        client's integer IDs) on the shared backend session; it is also the progress token the backend sees.
+        """
+        link = pool.pick()
+        if link is None or link.session_id is None:
+            raise pool.unavailable()
+        our_id = f"gw-{next(self._ids)}"
+        forwarded = {**params, "name": tool}
+        if progress is not None:
+            forwarded["_meta"] = {**params["_meta"], "progressToken": our_id}
+        body = _dumps({"jsonrpc": "2.0", "id": our_id, "method": "tools/call", "params": forwarded})
+        headers = {
+            "accept": "application/json, text/event-stream",
+            "content-type": "application/json",
+            "mcp-session-id": link.session_id,
+            "mcp-protocol-version": link.protocol_version,
+        }
+        try:
+            with anyio.fail_after(pool.backend.config.timeout):
+                async with link.http.stream("POST", link.url, content=body, headers=headers) as response:
+                    if response.status_code != 200:
+                        # 404: the backend forgot the session (restarted); the supervisor opens a new one.
+                        raise pool.failed(f"HTTP {response.status_code}")
+                    if not response.headers.get("content-type", "").startswith("text/event-stream"):
+                        return json.loads(await response.aread())
+                    data: list[str] = []
+                    async for line in response.aiter_lines():
+                        if line.startswith("data:"):
+                            data.append(line[6:] if line.startswith("data: ") else line[5:])
+                            continue
+                        if line or not data:
+                            continue  # event:, id:, retry:, comments; or a blank line ending nothing
+                        event = json.loads("\n".join(data))
+                        data.clear()
+                        if event.get("id") == our_id and ("result" in event or "error" in event):
+                            return event
+                        if (
+                            progress is not None
+                            and event.get("method") == "notifications/progress"
+                            and isinstance(event.get("params"), dict)
+                            and event["params"].get("progressToken") == our_id
+                        ):
+                            await progress(event)
+                        # Anything else on this stream (log messages, requests to the client) is not relayed:
+                        # the backend session is shared, and it was opened with no client capabilities.
+                    raise pool.failed("the answer stream ended without a response")
+        except TimeoutError:
+            raise pool.timed_out() from None
+        except (httpx2.HTTPError, ValueError, OSError) as exc:
+            raise pool.failed(type(exc).__name__) from None
+
+    # -- GET, DELETE --------------------------------------------------------------------------------------
+
+    async def _get(self, headers: dict[bytes, bytes], receive: Receive, send: Send) -> None:
+        """The standalone SSE stream. The gateway sends nothing on it (no list_changed to relay) but holds it
+        open, as the SDK did, so clients do not retry it; it ends with the session or the client."""
+        if b"text/event-stream" not in headers.get(b"accept", b"") and b"*/*" not in headers.get(b"accept", b""):
+            message = "Not Acceptable: Client must accept text/event-stream"
+            return await self._reply(send, 406, _error(None, types.INVALID_REQUEST, message), None)
+        sid, session, problem = self._session(headers)
+        if problem is not None or session is None or sid is None:
+            status, text = problem or (404, "Session not found")
+            return await self._reply(send, status, _error(None, types.INVALID_REQUEST, text), None)
+        if session.closed is None:
+            session.closed = anyio.Event()
+        closed = session.closed
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS, (SESSION_HEADER, sid.encode())]}
+        )
+        await send({"type": "http.response.body", "body": b": stream open\n\n", "more_body": True})
+        streams = self.metrics.open_streams.labels("aggregate")
+        streams.inc()
+        try:
+            async with anyio.create_task_group() as tg:
+
+                async def until_disconnect() -> None:
+                    while (await receive())["type"] != "http.disconnect":
+                        pass
+                    tg.cancel_scope.cancel()
+
+                tg.start_soon(until_disconnect)
+                await closed.wait()
+                tg.cancel_scope.cancel()
+        finally:
+            streams.dec()
+        await send({"type": "http.response.body", "body": b""})
+
+    async def _delete(self, headers: dict[bytes, bytes], send: Send) -> None:
+        sid, session, problem = self._session(headers)
+        if problem is not None or session is None or sid is None:
+            status, text = problem or (404, "Session not found")
+            return await self._reply(send, status, _error(None, types.INVALID_REQUEST, text), None)
+        self.sessions.pop(sid, None)
+        session.end()
+        await self._reply(send, 200, None, sid)
