@@ -153,7 +153,7 @@ class BackendPool:
             timeout=httpx2.Timeout(connect=self.settings.connect_timeout, read=None, write=budget, pool=None),
             transport=BackendTransport(
                 httpx2.Limits(
-                    max_connections=self.settings.backend_max_connections,
+                    max_connections=self.settings.aggregate_max_connections,
                     keepalive_expiry=self.settings.backend_keepalive,
                 ),
                 drain_timeout=self.settings.backend_drain_timeout,
