@@ -88,17 +88,18 @@ async def test_initialize_and_raw_tool_calls(tmp_path: Path) -> None:
 
         # The rest goes through the Aggregator, shaped for the session's revision.
         r = await http.post(url, json={"jsonrpc": "2.0", "id": 6, "method": "tools/list"}, headers=session)
-        tools = r.json()["result"]
+        assert r.headers["content-type"].startswith("text/event-stream")
+        tools = sse_messages(r.text)[0]["result"]
         assert "alpha__add" in {t["name"] for t in tools["tools"]} and "ttlMs" not in tools
         r = await http.post(url, json={"jsonrpc": "2.0", "id": 7, "method": "ping"}, headers=session)
-        assert r.json() == {"jsonrpc": "2.0", "id": 7, "result": {}}
+        assert sse_messages(r.text) == [{"jsonrpc": "2.0", "id": 7, "result": {}}]
         r = await http.post(url, json={"jsonrpc": "2.0", "id": 8, "method": "nope/nope"}, headers=session)
-        assert r.json()["error"]["code"] == -32601
+        assert sse_messages(r.text)[0]["error"]["code"] == -32601
         body = {"jsonrpc": "2.0", "id": 9, "method": "resources/read", "params": {"uri": "alpha+note://static"}}
         r = await http.post(url, json=body, headers=session)
-        assert r.json()["result"]["contents"][0]["text"] == "static note from alpha"
+        assert sse_messages(r.text)[0]["result"]["contents"][0]["text"] == "static note from alpha"
         body = {"jsonrpc": "2.0", "id": 10, "method": "resources/read", "params": {}}
-        assert (await http.post(url, json=body, headers=session)).json()["error"]["code"] == -32602
+        assert sse_messages((await http.post(url, json=body, headers=session)).text)[0]["error"]["code"] == -32602
 
         metrics = (await http.get(url.replace("/mcp", "/metrics"))).text
         assert 'gateway_tool_calls_total{outcome="ok",server="alpha",tool="add"} 2.0' in metrics

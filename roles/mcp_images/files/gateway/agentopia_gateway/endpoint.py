@@ -159,6 +159,14 @@ class AggregateEndpoint:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
+    async def _reply_sse(self, send: Send, message: Any, sid: str) -> None:
+        """One answer as a one-event SSE stream, as the SDK's server sent every answer. Used for the rare
+        requests (listings, ping, ...), so clients and the conformance suite still see SSE from /mcp;
+        tools/call answers plain JSON unless it streams progress (a chunked stream costs a write more)."""
+        headers = [*SSE_HEADERS, (SESSION_HEADER, sid.encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"event: message\ndata: " + _dumps(message) + b"\n\n"})
+
     def _session(self, headers: dict[bytes, bytes]) -> tuple[str | None, _Session | None, tuple[int, str] | None]:
         raw = headers.get(SESSION_HEADER)
         if raw is None:
@@ -226,9 +234,9 @@ class AggregateEndpoint:
         if method == "tools/call":
             await self._call_tool(session, sid, msg_id, params or {}, send)
         elif method == "ping":
-            await self._reply(send, 200, {"jsonrpc": "2.0", "id": msg_id, "result": {}}, sid)
+            await self._reply_sse(send, {"jsonrpc": "2.0", "id": msg_id, "result": {}}, sid)
         else:
-            await self._reply(send, 200, await self._handled(method, msg_id, params, session.protocol_version), sid)
+            await self._reply_sse(send, await self._handled(method, msg_id, params, session.protocol_version), sid)
 
     async def _initialize(self, message: dict[str, Any], headers: dict[bytes, bytes], send: Send) -> None:
         if SESSION_HEADER in headers and headers[SESSION_HEADER].decode("latin-1") not in self.sessions:
