@@ -76,6 +76,14 @@ async def test_initialize_and_raw_tool_calls(tmp_path: Path) -> None:
             message = r.json()
             assert r.status_code == 200 and message["id"] == msg_id
             assert message["result"]["content"][0]["text"] == "42" and message["result"]["isError"] is False
+        # Sequential calls reuse one backend connection: each answer's stream is read to its end.
+        link = gw.pools["alpha"].pick()
+        pool = link.http._transport._pool
+        before = list(pool.connections)
+        for n in range(10):
+            r = await http.post(url, json=call(n, "alpha__add", {"a": n, "b": 1}), headers=session)
+            assert r.json()["result"]["content"][0]["text"] == str(n + 1)
+        assert all(c in before for c in pool.connections)  # no new connection
         # A tool error stays a result with isError; a bad name is a JSON-RPC error from the gateway.
         r = await http.post(url, json=call(2, "alpha__add", {"a": 1}), headers=session)
         assert r.json()["result"]["isError"] is True
@@ -102,7 +110,7 @@ async def test_initialize_and_raw_tool_calls(tmp_path: Path) -> None:
         assert sse_messages((await http.post(url, json=body, headers=session)).text)[0]["error"]["code"] == -32602
 
         metrics = (await http.get(url.replace("/mcp", "/metrics"))).text
-        assert 'gateway_tool_calls_total{outcome="ok",server="alpha",tool="add"} 2.0' in metrics
+        assert 'gateway_tool_calls_total{outcome="ok",server="alpha",tool="add"} 12.0' in metrics
         assert 'gateway_tool_calls_total{outcome="error",server="alpha",tool="add"} 1.0' in metrics
         assert len(gw.endpoint.sessions) == 3
 
@@ -118,6 +126,8 @@ async def test_http_errors_and_session_end(tmp_path: Path) -> None:
         r = await http.post(url, content=b"{not json", headers=session)
         assert r.status_code == 400 and r.json()["error"]["code"] == -32700
         r = await http.post(url, json=[ping], headers=session)
+        assert r.status_code == 400 and r.json()["error"]["code"] == -32600
+        r = await http.post(url, json={**ping, "id": {"not": "an id"}}, headers=session)
         assert r.status_code == 400 and r.json()["error"]["code"] == -32600
         r = await http.post(url, json=ping, headers={**session, "Accept": "text/html"})
         assert r.status_code == 406

@@ -78,10 +78,6 @@ def _error(msg_id: Any, code: int, message: str, data: Any = None) -> dict[str, 
     return {"jsonrpc": "2.0", "id": msg_id, "error": error}
 
 
-class _Cancelled(Exception):
-    """The client cancelled the call (notifications/cancelled) or ended its session."""
-
-
 @dataclass(slots=True)
 class _Session:
     protocol_version: str
@@ -228,6 +224,9 @@ class AggregateEndpoint:
                     call.cancel()
             return await self._reply(send, 202, None, sid)
         msg_id = message["id"]
+        if not isinstance(msg_id, (str, int)) or isinstance(msg_id, bool):
+            invalid = "Invalid Request: a request ID is a string or an integer"
+            return await self._reply(send, 400, _error(None, types.INVALID_REQUEST, invalid), sid)
         params = message.get("params")
         if params is not None and not isinstance(params, dict):
             return await self._reply(send, 200, _error(msg_id, types.INVALID_PARAMS, "params must be an object"), sid)
@@ -311,76 +310,76 @@ class AggregateEndpoint:
 
         token = meta.get("progressToken") if meta else None
         streaming = False  # the answer turns into an SSE stream at the first progress notification
+        answered = False
+        outcome = "error"
 
-        async def progress(note: dict[str, Any]) -> None:
-            nonlocal streaming
-            if not streaming:
-                streaming = True
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 200,
-                        "headers": [*SSE_HEADERS, (SESSION_HEADER, sid.encode())],
-                    }
-                )
-            note["params"]["progressToken"] = token
-            await send(
-                {
-                    "type": "http.response.body",
-                    "body": b"event: message\ndata: " + _dumps(note) + b"\n\n",
-                    "more_body": True,
-                }
-            )
+        async def relay(message: dict[str, Any]) -> None:
+            """A progress notification (the client's token put back) or the answer (the client's ID)."""
+            nonlocal streaming, answered, outcome
+            if message.get("method") == "notifications/progress":
+                message["params"]["progressToken"] = token
+                if not streaming:
+                    streaming = True
+                    headers = [*SSE_HEADERS, (SESSION_HEADER, sid.encode())]
+                    await send({"type": "http.response.start", "status": 200, "headers": headers})
+                event = b"event: message\ndata: " + _dumps(message) + b"\n\n"
+                await send({"type": "http.response.body", "body": event, "more_body": True})
+                return
+            answered = True
+            message["id"] = msg_id
+            if "result" in message:
+                result = message["result"]
+                outcome = "error" if isinstance(result, dict) and result.get("isError") else "ok"
+            if streaming:
+                event = b"event: message\ndata: " + _dumps(message) + b"\n\n"
+                await send({"type": "http.response.body", "body": event})
+            else:
+                await self._reply(send, 200, message, sid)
 
         started = time.perf_counter()
-        outcome = "error"
         scope = anyio.CancelScope()
-        if isinstance(msg_id, (str, int)):
-            session.calls[msg_id] = scope
+        session.calls[msg_id] = scope
+        error: dict[str, Any] | None = None
         try:
             with scope:
-                answer = await self._forward(pool, tool, params, progress if token is not None else None)
-            if scope.cancel_called:
-                raise _Cancelled
-            if "error" in answer:
-                outcome = "error"
-            else:
-                result = answer.get("result")
-                outcome = "error" if isinstance(result, dict) and result.get("isError") else "ok"
-            answer["id"] = msg_id
+                await self._forward(pool, tool, params, token is not None, relay)
+            if scope.cancel_called and not answered:
+                outcome = "cancelled"
+                error = _error(msg_id, REQUEST_CANCELLED, "request cancelled")
         except MCPError as exc:
-            outcome = "timeout" if "did not answer" in exc.error.message else "unavailable"
-            answer = _error(msg_id, exc.error.code, exc.error.message)
-        except _Cancelled:
-            outcome = "cancelled"
-            answer = _error(msg_id, REQUEST_CANCELLED, "request cancelled")
+            if not answered:  # past the answer, a failure only costs the connection
+                outcome = "timeout" if "did not answer" in exc.error.message else "unavailable"
+                error = _error(msg_id, exc.error.code, exc.error.message)
         finally:
             session.calls.pop(msg_id, None)
             self.metrics.tool_calls.labels(pool.name, tool, outcome).inc()
             self.metrics.tool_seconds.labels(pool.name).observe(time.perf_counter() - started)
-        if streaming:
-            await send({"type": "http.response.body", "body": b"event: message\ndata: " + _dumps(answer) + b"\n\n"})
-        else:
-            await self._reply(send, 200, answer, sid)
+        if error is not None:
+            await relay(error)
 
     async def _forward(
         self,
         pool: BackendPool,
         tool: str,
         params: dict[str, Any],
-        progress: Callable[[dict[str, Any]], Awaitable[None]] | None,
-    ) -> dict[str, Any]:
-        """POST tools/call on a pooled backend session; the backend's JSON-RPC answer, as it came.
+        with_progress: bool,
+        relay: Callable[[dict[str, Any]], Awaitable[None]],
+    ) -> None:
+        """POST tools/call on a pooled backend session; relay its progress and its answer as they come.
 
         Our request ID is unique in this process, so it cannot collide with another client's (or the SDK
         client's integer IDs) on the shared backend session; it is also the progress token the backend sees.
+        After the answer, the rest of the backend's SSE stream (its end, normally already in flight) is read
+        here, bounded like backends._DrainOnClose: leaving the iteration early instead leaves generators
+        that Python closes later, and one closed before the connection is done with takes the connection
+        down with it (py-spy showed a TCP connect on about every second call that way).
         """
         link = pool.pick()
         if link is None or link.session_id is None:
             raise pool.unavailable()
         our_id = f"gw-{next(self._ids)}"
         forwarded = {**params, "name": tool}
-        if progress is not None:
+        if with_progress:
             forwarded["_meta"] = {**params["_meta"], "progressToken": our_id}
         body = _dumps({"jsonrpc": "2.0", "id": our_id, "method": "tools/call", "params": forwarded})
         headers = {
@@ -389,39 +388,57 @@ class AggregateEndpoint:
             "mcp-session-id": link.session_id,
             "mcp-protocol-version": link.protocol_version,
         }
+        answered = False
         try:
-            with anyio.fail_after(pool.backend.config.timeout):
+            with anyio.fail_after(pool.backend.config.timeout) as deadline:
                 async with link.http.stream("POST", link.url, content=body, headers=headers) as response:
                     if response.status_code != 200:
                         # 404: the backend forgot the session (restarted); the supervisor opens a new one.
                         raise pool.failed(f"HTTP {response.status_code}")
                     if not response.headers.get("content-type", "").startswith("text/event-stream"):
-                        return json.loads(await response.aread())
-                    data: list[str] = []
-                    async for line in response.aiter_lines():
-                        if line.startswith("data:"):
-                            data.append(line[6:] if line.startswith("data: ") else line[5:])
+                        answer = json.loads(await response.aread())
+                        if not (isinstance(answer, dict) and answer.get("id") == our_id):
+                            raise pool.failed("an answer that is not the call's response")
+                        await relay(answer)
+                        return
+                    buffer = b""
+                    rest = 0  # bytes read after the answer
+                    async for chunk in response.aiter_bytes():
+                        if answered:
+                            rest += len(chunk)
+                            if rest > self.settings.backend_drain_bytes:
+                                break
                             continue
-                        if line or not data:
-                            continue  # event:, id:, retry:, comments; or a blank line ending nothing
-                        event = json.loads("\n".join(data))
-                        data.clear()
-                        if event.get("id") == our_id and ("result" in event or "error" in event):
-                            return event
-                        if (
-                            progress is not None
-                            and event.get("method") == "notifications/progress"
-                            and isinstance(event.get("params"), dict)
-                            and event["params"].get("progressToken") == our_id
-                        ):
-                            await progress(event)
-                        # Anything else on this stream (log messages, requests to the client) is not relayed:
-                        # the backend session is shared, and it was opened with no client capabilities.
-                    raise pool.failed("the answer stream ended without a response")
+                        # Events end with a blank line; sse-starlette writes CRLF line ends.
+                        buffer = (buffer + chunk).replace(b"\r\n", b"\n")
+                        while not answered and (end := buffer.find(b"\n\n")) >= 0:
+                            block, buffer = buffer[:end], buffer[end + 2 :]
+                            data = [line[5:].lstrip(b" ") for line in block.split(b"\n") if line.startswith(b"data:")]
+                            event = json.loads(b"\n".join(data)) if data else None
+                            if not isinstance(event, dict):
+                                continue
+                            if event.get("id") == our_id and ("result" in event or "error" in event):
+                                answered = True
+                                await relay(event)
+                                # From here on only the stream's end is awaited, for a short while.
+                                deadline.deadline = anyio.current_time() + self.settings.backend_drain_timeout
+                            elif (
+                                with_progress
+                                and event.get("method") == "notifications/progress"
+                                and isinstance(event.get("params"), dict)
+                                and event["params"].get("progressToken") == our_id
+                            ):
+                                await relay(event)
+                            # Anything else on this stream (log messages, requests to the client) is not
+                            # relayed: the backend session is shared, and was opened with no client capabilities.
+                    if not answered:
+                        raise pool.failed("the answer stream ended without a response")
         except TimeoutError:
-            raise pool.timed_out() from None
+            if not answered:
+                raise pool.timed_out() from None
         except (httpx2.HTTPError, ValueError, OSError) as exc:
-            raise pool.failed(type(exc).__name__) from None
+            if not answered:
+                raise pool.failed(type(exc).__name__) from None
 
     # -- GET, DELETE --------------------------------------------------------------------------------------
 
