@@ -169,9 +169,14 @@ class AggregateEndpoint:
             return None, None, (400, "Bad Request: Missing session ID")
         sid = raw.decode("latin-1")
         session = self.sessions.get(sid)
+        now = time.monotonic()
+        if session is not None and now - session.last_seen > self.settings.session_idle_timeout and not session.calls:
+            del self.sessions[sid]  # idle past the timeout: ended, as if the sweep had come first
+            session.end()
+            session = None
         if session is None:
             return sid, None, (404, "Session not found")
-        session.last_seen = time.monotonic()
+        session.last_seen = now
         return sid, session, None
 
     # -- POST ---------------------------------------------------------------------------------------------
@@ -280,14 +285,16 @@ class AggregateEndpoint:
             return _error(msg_id, types.INVALID_PARAMS, "Invalid request parameters", "")
         try:
             result = await handler(None, typed)
+            # Shaped for the session's protocol revision, as the SDK's server does (fields it lacks are left out).
+            data = serialize_server_result(
+                method, version, result.model_dump(by_alias=True, mode="json", exclude_none=True)
+            )
         except MCPError as exc:
             return _error(msg_id, exc.error.code, exc.error.message, exc.error.data)
         except Exception as exc:
             logger.exception("/mcp %s failed", method)
             return _error(msg_id, types.INTERNAL_ERROR, f"{method} failed: {type(exc).__name__}")
-        # Shaped for the session's protocol revision, as the SDK's server does (fields it lacks are left out).
-        data = result.model_dump(by_alias=True, mode="json", exclude_none=True)
-        return {"jsonrpc": "2.0", "id": msg_id, "result": serialize_server_result(method, version, data)}
+        return {"jsonrpc": "2.0", "id": msg_id, "result": data}
 
     # -- tools/call ---------------------------------------------------------------------------------------
 
