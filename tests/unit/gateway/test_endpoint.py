@@ -238,8 +238,13 @@ async def test_dead_backend_and_backend_session_lost(tmp_path: Path) -> None:
 
 async def test_modern_revision_goes_to_the_sdk(tmp_path: Path) -> None:
     async with gateway(tmp_path) as (gw, url, http):
-        body = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
-        r = await http.post(url, json=body, headers={"MCP-Protocol-Version": "2026-07-28"})
-        # Answered by the SDK's modern-era entry, not refused here for a missing session.
-        assert "Missing session ID" not in r.text
+        meta = {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {},
+        }
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": meta}}
+        r = await http.post(url, json=body, headers={"MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/list"})
+        # Answered by the SDK's server (its per-request envelope, no session), through the same handlers.
+        messages = sse_messages(r.text) if r.headers["content-type"].startswith("text/event-stream") else [r.json()]
+        assert "alpha__add" in {t["name"] for t in messages[-1]["result"]["tools"]}
         assert not gw.endpoint.sessions
