@@ -60,7 +60,8 @@ async def open_session(http: httpx2.AsyncClient, url: str) -> dict[str, str]:
 
 
 async def test_initialize_and_raw_tool_calls(tmp_path: Path) -> None:
-    async with gateway(tmp_path) as (gw, url, http):
+    # No health pings during the test: a ping beside a call rightly takes a second connection.
+    async with gateway(tmp_path, health_interval=60.0) as (gw, url, http):
         r = await http.post(url, json=init(7, "2025-03-26"))
         answer = r.json()
         assert answer["id"] == 7 and answer["result"]["protocolVersion"] == "2025-03-26"
