@@ -13,6 +13,7 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -57,6 +58,18 @@ def split_uri(prefixed: str) -> tuple[str, str] | None:
     return server, uri
 
 
+@dataclass(slots=True)
+class Link:
+    """One pooled backend session: the SDK client, and what the raw tools/call path (endpoint.py) needs to
+    post on that same session: its HTTP client, URL, session ID and negotiated protocol version."""
+
+    client: Client
+    http: httpx2.AsyncClient
+    url: str
+    session_id: str | None = None
+    protocol_version: str = ""
+
+
 class BackendPool:
     """Pooled client sessions to one backend's replicas, kept alive and probed; the cached tool list."""
 
@@ -66,7 +79,7 @@ class BackendPool:
         self.backend = backend
         self.settings = settings
         self.metrics = metrics
-        self.sessions: dict[str, Client] = {}
+        self.sessions: dict[str, Link] = {}
         self._on_change = on_change
         self._tools: list[types.Tool] | None = None
         self._tools_at = 0.0
@@ -87,7 +100,11 @@ class BackendPool:
         if self._on_change is not None:
             self._on_change()
 
-    def pick(self) -> Client | None:
+    def wake(self) -> None:
+        """Let the supervisor look at the replicas now (a call on a session failed)."""
+        self._wake.set()
+
+    def pick(self) -> Link | None:
         live = [c for key, c in self.sessions.items() if (r := self.backend.replicas.get(key)) is not None and r.up]
         if not live:
             live = list(self.sessions.values())
@@ -136,7 +153,7 @@ class BackendPool:
             timeout=httpx2.Timeout(connect=self.settings.connect_timeout, read=None, write=budget, pool=None),
             transport=BackendTransport(
                 httpx2.Limits(
-                    max_connections=self.settings.backend_max_connections,
+                    max_connections=self.settings.aggregate_max_connections,
                     keepalive_expiry=self.settings.backend_keepalive,
                 ),
                 drain_timeout=self.settings.backend_drain_timeout,
@@ -145,6 +162,15 @@ class BackendPool:
             follow_redirects=False,
             trust_env=False,
         )
+        link: Link | None = None
+
+        async def session_id_of(response: httpx2.Response) -> None:
+            # The backend's session ID, from the initialize answer (the SDK client keeps it to itself).
+            sid = response.headers.get("mcp-session-id")
+            if sid and link is not None:
+                link.session_id = sid
+
+        http.event_hooks["response"] = [session_id_of]
         client = Client(
             streamable_http_client(replica.base_url, http_client=http),
             mode="legacy",
@@ -152,13 +178,16 @@ class BackendPool:
             message_handler=self._on_message,
             client_info=types.Implementation(name="agentopia-gateway", version=__version__),
         )
+        link = Link(client, http, replica.base_url)
         try:
             # Deadline on the whole task while the handshake runs; lifted once the session is up, so no
             # cancel scope opened here has to close before the client's own task groups do.
             scope.deadline = anyio.current_time() + budget
             async with http, client:
                 scope.deadline = math.inf
-                self.sessions[replica.key] = client
+                http.event_hooks["response"] = []  # the ID is known: no hook on every call
+                link.protocol_version = client.protocol_version
+                self.sessions[replica.key] = link
                 self.backend.mark_up(replica)
                 self.invalidate()
                 while True:
@@ -198,26 +227,34 @@ class BackendPool:
             self._tools_at = time.monotonic()
             return self._tools
 
+    def unavailable(self) -> MCPError:
+        return MCPError(
+            types.INTERNAL_ERROR,
+            f"server {self.name!r} is unavailable (no replica answers); its tools return when it does",
+        )
+
+    def timed_out(self) -> MCPError:
+        return MCPError(
+            types.INTERNAL_ERROR, f"server {self.name!r} did not answer within {self.backend.config.timeout:g} s"
+        )
+
+    def failed(self, why: str) -> MCPError:
+        self._wake.set()  # let the supervisor look at this replica now
+        return MCPError(types.INTERNAL_ERROR, f"server {self.name!r} failed: {why}")
+
     async def call(self, op: Callable[[Client], Awaitable[Any]]) -> Any:
-        client = self.pick()
-        if client is None:
-            raise MCPError(
-                types.INTERNAL_ERROR,
-                f"server {self.name!r} is unavailable (no replica answers); its tools return when it does",
-            )
+        link = self.pick()
+        if link is None:
+            raise self.unavailable()
         try:
             with anyio.fail_after(self.backend.config.timeout):
-                return await op(client)
+                return await op(link.client)
         except TimeoutError:
-            raise MCPError(
-                types.INTERNAL_ERROR,
-                f"server {self.name!r} did not answer within {self.backend.config.timeout:g} s",
-            ) from None
+            raise self.timed_out() from None
         except MCPError:
             raise
         except Exception as exc:
-            self._wake.set()  # let the supervisor look at this replica now
-            raise MCPError(types.INTERNAL_ERROR, f"server {self.name!r} failed: {type(exc).__name__}") from None
+            raise self.failed(type(exc).__name__) from None
 
 
 async def _list_all_tools(client: Client) -> list[types.Tool]:

@@ -22,6 +22,7 @@ from .aggregate import Aggregator, BackendPool
 from .auth import HostPolicy, RateLimiter, TokenStore
 from .backends import Backend, Resolver, dns_resolver
 from .config import Settings
+from .endpoint import AggregateEndpoint
 from .errors import json_error
 from .metrics import Metrics
 from .proxy import PassThrough
@@ -59,6 +60,9 @@ class Gateway:
             session_idle_timeout=settings.session_idle_timeout,
             max_sessions=settings.max_sessions,
         )
+        # /mcp is served by our endpoint; the SDK's manager above only takes the requests of protocol
+        # revisions without the initialize handshake (endpoint.py says why).
+        self.endpoint = AggregateEndpoint(self.aggregator, self.session_manager, settings, self.metrics)
         self.passthrough = PassThrough(settings.max_body_bytes, self.metrics)
 
     # -- lifecycle -----------------------------------------------------------------------------------------
@@ -213,7 +217,7 @@ class Gateway:
             )
             return ident
         if route == "aggregate":
-            await self.session_manager.handle_request(scope, receive, send)
+            await self.endpoint(scope, receive, send)
         elif route == "server" and server is not None:
             await self.passthrough(scope, receive, send, self.backends[server])
         elif route == "server":

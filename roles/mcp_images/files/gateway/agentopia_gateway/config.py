@@ -74,6 +74,10 @@ class Settings:
     token_reload_interval: float = 1.0
     max_sessions: int = 10_000
     backend_max_connections: int = 512
+    # Connections from /mcp to one backend replica (its pooled session's client). Calls past this wait for
+    # a free one in the gateway (bounded by the backend's timeout) instead of piling connects on the
+    # backend's accept queue, where a loaded backend lets them time out.
+    aggregate_max_connections: int = 64
     # Seconds an idle pooled connection to a backend is kept; below the backend's own keep-alive limit.
     backend_keepalive: float = 4.0
     # When the /mcp backend client closes a response before its end: seconds and bytes it may still read
@@ -191,6 +195,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         token_reload_interval=_float(env, "GATEWAY_TOKEN_RELOAD_INTERVAL", 1.0, minimum=0.05),
         max_sessions=_int(env, "GATEWAY_MAX_SESSIONS", 10_000),
         backend_max_connections=_int(env, "GATEWAY_BACKEND_MAX_CONNECTIONS", 512),
+        aggregate_max_connections=_int(env, "GATEWAY_AGGREGATE_MAX_CONNECTIONS", 64),
         backend_keepalive=_float(env, "GATEWAY_BACKEND_KEEPALIVE", 4.0),
         backend_drain_timeout=_float(env, "GATEWAY_BACKEND_DRAIN_TIMEOUT", 1.0),
         backend_drain_bytes=_int(env, "GATEWAY_BACKEND_DRAIN_BYTES", 64 * 1024, minimum=0),

@@ -28,7 +28,8 @@ class Metrics:
         )
         self.tool_calls = Counter(
             "gateway_tool_calls_total",
-            "tools/call through the aggregate endpoint, by server, tool and outcome (ok, error, unavailable, timeout).",
+            "tools/call through the aggregate endpoint, by server, tool and outcome "
+            "(ok, error, unavailable, timeout, cancelled).",
             ["server", "tool", "outcome"],
             registry=self.registry,
         )
