@@ -379,3 +379,41 @@ async def test_get_stream_is_released_when_the_client_leaves(tmp_path: Path) -> 
         await wait_for(lambda: streams._value.get() == 0)
         r = await http.delete(url + "/servers/alpha/mcp", headers=session)
         assert r.status_code < 300
+
+
+async def test_pass_through_requests_queue_at_their_cap_but_streams_do_not(tmp_path: Path) -> None:
+    # One connection for requests: three sessions' calls at once take turns on it and all succeed, while each
+    # session's GET stream holds a connection of its own pool the whole time (it must never wait behind calls).
+    async with (
+        two_backends(tmp_path, passthrough_max_connections=1) as (gateway, url),
+        httpx2.AsyncClient(headers={**AUTH, **MCP_HEADERS}, timeout=20) as http,
+    ):
+        sessions = []
+        for _number in range(3):
+            r = await http.post(url + "/servers/alpha/mcp", json=INIT)
+            session = {"Mcp-Session-Id": r.headers["mcp-session-id"], "MCP-Protocol-Version": "2025-11-25"}
+            note = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+            assert (await http.post(url + "/servers/alpha/mcp", json=note, headers=session)).status_code == 202
+            sessions.append(session)
+        streams = gateway.metrics.open_streams.labels("server")
+        async with contextlib.AsyncExitStack() as held:
+            for session in sessions:
+                stream = await held.enter_async_context(
+                    http.stream("GET", url + "/servers/alpha/mcp", headers={**session, "Accept": "text/event-stream"})
+                )
+                assert stream.status_code == 200
+            await wait_for(lambda: streams._value.get() == 3)
+            answers: list[int] = []
+
+            async def call(session: dict[str, str], number: int) -> None:
+                body = {"jsonrpc": "2.0", "id": 10 + number, "method": "tools/call",
+                        "params": {"name": "add", "arguments": {"a": number, "b": 1}}}  # fmt: skip
+                r = await http.post(url + "/servers/alpha/mcp", json=body, headers=session)
+                assert r.status_code == 200 and '"isError":false' in r.text.replace(" ", "")
+                answers.append(number)
+
+            with anyio.fail_after(15):
+                async with anyio.create_task_group() as tg:
+                    for number, session in enumerate(sessions):
+                        tg.start_soon(call, session, number)
+            assert sorted(answers) == [0, 1, 2]

@@ -209,7 +209,13 @@ class _Pin:
 
 
 class Backend:
-    """One configured server: its replicas, the pass-through session pins, one pooled HTTP client."""
+    """One configured server: its replicas, the pass-through session pins, pooled HTTP clients.
+
+    Two pools: `http` for requests (POST, DELETE), capped, so that a burst of calls waits for a free connection in
+    the gateway instead of piling connects on the backend (under load those time out: 502s at 500 sessions); and
+    `streams` for GET streams, which hold a connection for a session's whole life and so must not queue behind
+    the cap.
+    """
 
     def __init__(self, config: BackendConfig, settings: Settings, resolver: Resolver, metrics: Metrics) -> None:
         self.config = config
@@ -223,15 +229,22 @@ class Backend:
         # Host header the backend expects: the configured name, even though we connect to an address.
         default_port = 443 if config.scheme == "https" else 80
         self.host_header = config.hostname if config.port == default_port else f"{config.hostname}:{config.port}"
-        self.http = httpx2.AsyncClient(
-            timeout=httpx2.Timeout(connect=settings.connect_timeout, read=None, write=config.timeout, pool=None),
+        self.http = self._client(settings.passthrough_max_connections)
+        self.streams = self._client(settings.backend_max_connections)
+
+    def _client(self, max_connections: int) -> httpx2.AsyncClient:
+        # pool=None: a request waits for a connection as long as the caller's per-backend timeout lets it.
+        return httpx2.AsyncClient(
+            timeout=httpx2.Timeout(
+                connect=self._settings.connect_timeout, read=None, write=self.config.timeout, pool=None
+            ),
             transport=BackendTransport(
                 httpx2.Limits(
-                    max_connections=settings.backend_max_connections,
-                    max_keepalive_connections=settings.backend_max_connections,
+                    max_connections=max_connections,
+                    max_keepalive_connections=max_connections,
                     # Below the 5 s idle limit of uvicorn (and most servers), so we never reuse a connection
                     # the backend is closing at that moment (that race shows up as ReadError under load).
-                    keepalive_expiry=settings.backend_keepalive,
+                    keepalive_expiry=self._settings.backend_keepalive,
                 )
             ),
             follow_redirects=False,
@@ -336,3 +349,4 @@ class Backend:
 
     async def aclose(self) -> None:
         await self.http.aclose()
+        await self.streams.aclose()

@@ -73,7 +73,10 @@ class Settings:
     # Seconds between re-reads of the token files (rotation takes effect within this).
     token_reload_interval: float = 1.0
     max_sessions: int = 10_000
+    # Connections to one backend for pass-through GET streams (each holds one for its session's life).
     backend_max_connections: int = 512
+    # Connections to one backend for pass-through requests (POST, DELETE); more wait in the gateway, as on /mcp.
+    passthrough_max_connections: int = 64
     # Connections from /mcp to one backend replica (its pooled session's client). Calls past this wait for
     # a free one in the gateway (bounded by the backend's timeout) instead of piling connects on the
     # backend's accept queue, where a loaded backend lets them time out.
@@ -196,6 +199,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         max_sessions=_int(env, "GATEWAY_MAX_SESSIONS", 10_000),
         backend_max_connections=_int(env, "GATEWAY_BACKEND_MAX_CONNECTIONS", 512),
         aggregate_max_connections=_int(env, "GATEWAY_AGGREGATE_MAX_CONNECTIONS", 64),
+        passthrough_max_connections=_int(env, "GATEWAY_PASSTHROUGH_MAX_CONNECTIONS", 64),
         backend_keepalive=_float(env, "GATEWAY_BACKEND_KEEPALIVE", 4.0),
         backend_drain_timeout=_float(env, "GATEWAY_BACKEND_DRAIN_TIMEOUT", 1.0),
         backend_drain_bytes=_int(env, "GATEWAY_BACKEND_DRAIN_BYTES", 64 * 1024, minimum=0),

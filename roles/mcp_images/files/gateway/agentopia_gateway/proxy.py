@@ -147,10 +147,11 @@ class PassThrough:
             tried.add(replica.key)
             query = scope.get("query_string", b"").decode("latin-1")
             url = replica.base_url + (("&" if "?" in replica.base_url else "?") + query if query else "")
-            request = backend.http.build_request(method, url, headers=headers, content=body)
+            client = backend.streams if method == "GET" else backend.http
+            request = client.build_request(method, url, headers=headers, content=body)
             try:
                 with anyio.fail_after(backend.config.timeout):
-                    response = await backend.http.send(request, stream=True)
+                    response = await client.send(request, stream=True)
             except TimeoutError:
                 return await json_error(
                     send,
