@@ -90,6 +90,7 @@ bench: engine venv images
 	python bench/base_image.py
 	python bench/rollout.py
 	python bench/toolbox.py
+	python bench/healthcheck.py
 
 clean: lab-destroy
 	rm -rf .build .cache tests/output
