@@ -100,10 +100,6 @@ class BackendPool:
         if self._on_change is not None:
             self._on_change()
 
-    def wake(self) -> None:
-        """Let the supervisor look at the replicas now (a call on a session failed)."""
-        self._wake.set()
-
     def pick(self) -> Link | None:
         live = [c for key, c in self.sessions.items() if (r := self.backend.replicas.get(key)) is not None and r.up]
         if not live:

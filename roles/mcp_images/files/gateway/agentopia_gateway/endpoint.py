@@ -43,7 +43,7 @@ from .aggregate import NAME_SEP, URI_SEP, Aggregator, BackendPool
 from .config import Settings
 from .errors import BodyTooLarge, json_error
 from .metrics import Metrics
-from .proxy import read_body
+from .proxy import read_body, until_client_leaves
 
 logger = logging.getLogger("agentopia_gateway.endpoint")
 
@@ -469,16 +469,7 @@ class AggregateEndpoint:
         streams = self.metrics.open_streams.labels("aggregate")
         streams.inc()
         try:
-            async with anyio.create_task_group() as tg:
-
-                async def until_disconnect() -> None:
-                    while (await receive())["type"] != "http.disconnect":
-                        pass
-                    tg.cancel_scope.cancel()
-
-                tg.start_soon(until_disconnect)
-                await closed.wait()
-                tg.cancel_scope.cancel()
+            await until_client_leaves(receive, closed.wait())
         finally:
             streams.dec()
         await send({"type": "http.response.body", "body": b""})

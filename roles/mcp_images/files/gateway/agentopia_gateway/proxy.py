@@ -10,7 +10,7 @@ size limit, so a refused connection can be retried on another replica; responses
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 
 import anyio
 import httpx2
@@ -79,6 +79,20 @@ async def read_body(receive: Receive, limit: int, declared: int | None) -> bytes
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+async def until_client_leaves(receive: Receive, work: Awaitable[None]) -> None:
+    """Await `work`, stopping it as soon as the client disconnects: a silent stream would never notice."""
+    async with anyio.create_task_group() as tg:
+
+        async def watch_disconnect() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            tg.cancel_scope.cancel()
+
+        tg.start_soon(watch_disconnect)
+        await work
+        tg.cancel_scope.cancel()
 
 
 def _request_headers(scope: Scope, backend: Backend) -> list[tuple[str, str]]:
@@ -224,16 +238,7 @@ class PassThrough:
                 await self._pump(response.aiter_raw(), send, backend, method)
             else:
                 # A GET stream may stay silent for long: watch for the client leaving, to free the backend.
-                async with anyio.create_task_group() as tg:
-
-                    async def watch_disconnect() -> None:
-                        while (await receive())["type"] != "http.disconnect":
-                            pass
-                        tg.cancel_scope.cancel()
-
-                    tg.start_soon(watch_disconnect)
-                    await self._pump(response.aiter_raw(), send, backend, method)
-                    tg.cancel_scope.cancel()
+                await until_client_leaves(receive, self._pump(response.aiter_raw(), send, backend, method))
         except OSError:
             pass  # the client went away mid-stream
         finally:
