@@ -51,3 +51,16 @@ attributes:
     description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
 """
+
+    # For action plugins that run on the controller and never contact a host (toolbox_validate, rollout_results);
+    # each module states its own check_mode, diff_mode and idempotent claims beside these.
+    CONTROLLER_ACTION = r"""
+options: {}
+attributes:
+  action:
+    description: Has a corresponding action plugin that runs on the controller.
+    support: full
+  async:
+    description: Supports being used with the C(async) keyword.
+    support: none
+"""

@@ -22,6 +22,8 @@ description:
     file. When several options are given they run in the order above.
   - This is an action plugin, and it never contacts a host.
 author: agentopia.toolbox contributors (@agentopia)
+extends_documentation_fragment:
+  - agentopia.toolbox.attributes.controller_action
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -35,12 +37,6 @@ attributes:
     description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
     details: It never reports a change; its files are output, not state.
-  action:
-    description: Has a corresponding action plugin that runs on the controller.
-    support: full
-  async:
-    description: Supports being used with the C(async) keyword.
-    support: none
 options:
   dir:
     description: The rollout's report directory on the controller.

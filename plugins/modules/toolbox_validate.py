@@ -20,6 +20,8 @@ description:
   - The spec is documented field by field in C(docs/toolbox-spec.md) of the collection.
   - This is an action plugin; it needs the C(jsonschema) Python library on the controller.
 author: agentopia.toolbox contributors (@agentopia)
+extends_documentation_fragment:
+  - agentopia.toolbox.attributes.controller_action
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -31,12 +33,6 @@ attributes:
   idempotent:
     description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
-  action:
-    description: Has a corresponding action plugin that runs on the controller.
-    support: full
-  async:
-    description: Supports being used with the C(async) keyword.
-    support: none
 options:
   spec:
     description:
