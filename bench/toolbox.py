@@ -33,7 +33,7 @@ from benchlab import INVENTORY, fresh_lab, playbook, run, ssh, ssh_output, timed
 from bridge import MCP_PROXY, venv
 
 TOOLBOX = "demo"
-ROUNDS, IDLE = 3, 30
+ROUNDS, IDLE = 5, 30
 # db's server needs its database next to it, so it is in the deploy figures only.
 COMPARED = ("files", "git", "clock", "memory")
 PROXY_DIR = "/opt/bench-mcp-proxy"
@@ -251,11 +251,14 @@ def main() -> None:
         print("| figure | seconds | target |\n|---|---|---|")
         print(f"| `toolboxes.yml` until it returns (validate, deploy, wait healthy) | {median('playbook'):.1f} | |")
         print(f"| playbook start -> last service healthy (engine events) | {median('all healthy'):.1f} | <= 15 s |")
-        print("| service: container start -> healthy | in the whole deploy | started alone | target |")
+        print("| service: container start -> healthy, median (worst) | in the whole deploy | started alone | target |")
         print("|---|---|---|---|")
         for service in services:
-            alone = statistics.median(solo[service] for solo in solos)
-            print(f"| {service} | {median(service):.1f} | {alone:.1f} | <= 3 s |")
+            deploy, alone = [r[service] for r in rounds], [solo[service] for solo in solos]
+            print(
+                f"| {service} | {statistics.median(deploy):.1f} ({max(deploy):.1f}) "
+                f"| {statistics.median(alone):.1f} ({max(alone):.1f}) | <= 3 s |"
+            )
         print("Rounds (all healthy):", " / ".join(f"{r['all healthy']:.1f}" for r in rounds), "s")
     print(f"\nIdle memory after {IDLE} s, `docker stats` (MiB)")
     print("| service | container (bridge) | limit | bare over stdio | behind mcp-proxy | bridge above bare |")
