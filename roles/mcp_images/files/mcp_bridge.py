@@ -36,6 +36,8 @@ PROTOCOL_VERSIONS = ("2025-03-26", "2025-06-18", "2025-11-25")
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INTERNAL_ERROR = -32700, -32600, -32601, -32603
 SERVER_UNAVAILABLE, REQUEST_TIMEOUT, REQUEST_CANCELLED = -32002, -32001, -32800
 BRIDGE_INFO = {"name": "agentopia-mcp-bridge", "version": "0.1.0"}
+# The HEALTHCHECKs' User-Agent (mcp_health.sh and --check): their passing requests are logged at DEBUG only.
+HEALTH_AGENT = "agentopia-health"
 log = logging.getLogger("mcp_bridge")
 
 
@@ -321,7 +323,9 @@ class Bridge:
                     return
                 started = time.monotonic()
                 status, label = await self._dispatch(request, writer)
-                log.info(
+                quiet = status < 400 and request.headers.get("user-agent") == HEALTH_AGENT
+                log.log(
+                    logging.DEBUG if quiet else logging.INFO,
                     "%s %s %d %s %.1f ms",
                     request.method,
                     request.path,
@@ -595,7 +599,11 @@ def check(url: str, timeout: float) -> int:
     import urllib.request
 
     started = time.monotonic()
-    headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+    headers = {
+        "Content-Type": "application/json",
+        "Accept": "application/json, text/event-stream",
+        "User-Agent": HEALTH_AGENT,
+    }
 
     def post(message: dict[str, Any]) -> tuple[Any, dict[str, Any] | None]:
         request = urllib.request.Request(url, json.dumps(message).encode(), headers, method="POST")

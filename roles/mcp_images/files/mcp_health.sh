@@ -18,7 +18,8 @@ request() {
     reply="connection refused"
     return 1
   fi
-  printf '%s %s HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: %d\r\nConnection: close\r\n%s\r\n%s' \
+  # User-Agent: the bridge logs a passing check's requests at DEBUG, so they do not bury a client's.
+  printf '%s %s HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nUser-Agent: agentopia-health\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: %d\r\nConnection: close\r\n%s\r\n%s' \
     "$method" "$path" "$port" "${#body}" "$header" "$body" >&3
   # Read to the end of the answer (the server closes after it: Connection: close); -d '' ends at EOF.
   IFS= read -r -d '' -t 4 reply <&3

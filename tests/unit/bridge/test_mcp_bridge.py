@@ -255,6 +255,20 @@ def test_check_exit_codes(fake_bridge, program):
     assert wrong_path.returncode == 1 and "404" in wrong_path.stdout
 
 
+@BOTH_CHECKS
+def test_passing_checks_stay_out_of_the_log(start_bridge, program):
+    # Docker runs the check every 2 s in every container: its requests must not bury a client's in the log.
+    bridge = start_bridge([sys.executable, str(FAKE)])
+    assert check(bridge.url, program).returncode == 0
+    bridge.client().call(1, "echo", {})
+    assert check(bridge.url.replace("/mcp", "/nope"), program).returncode == 1
+    stderr = bridge.stop()
+    assert stderr.count("POST /mcp 200 initialize") == 1  # the client's
+    assert "POST /mcp 200 tools/call" in stderr
+    assert "POST /mcp 200 ping" not in stderr and "DELETE /mcp" not in stderr
+    assert "POST /nope 404" in stderr  # a failing check's request is logged
+
+
 def test_logs_never_carry_arguments(start_bridge):
     bridge = start_bridge([sys.executable, str(FAKE)])
     bridge.client().call(1, "echo", {"secret": "hunter2-do-not-log"})
