@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from urllib.parse import quote
+
+from ansible_collections.agentopia.toolbox.plugins.module_utils._size import size_bytes
 
 # Labels on everything a toolbox owns. The stack namespace makes `docker stack ps <toolbox>` work.
 NAMESPACE_LABEL = "com.docker.stack.namespace"
@@ -31,15 +32,6 @@ SECONDS = 1_000_000_000  # the Engine API counts durations in nanoseconds
 PIDS_LIMIT = 256
 TMP_BYTES = 64 * 1024 * 1024
 LOG_OPTIONS = {"max-size": "10m", "max-file": "3"}
-
-_SIZE = re.compile(r"^(\d+)([KMG]?)$", re.IGNORECASE)
-_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
-
-
-def size_bytes(size: str | int) -> int:
-    """'256M' -> bytes (the spec validator has already refused anything else)."""
-    number, unit = _SIZE.match(str(size)).groups()
-    return int(number) * _UNITS[unit.upper()]
 
 
 def nano_cpus(cpus: float) -> int:
