@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.agentopia.toolbox.plugins.module_utils._kinds import launch_names, python_modules
 from ansible_collections.agentopia.toolbox.plugins.module_utils._toolbox_spec import (
     NAME_PATTERN,
     SECRET_PATTERN,
@@ -18,20 +19,9 @@ from ansible_collections.agentopia.toolbox.plugins.module_utils._toolbox_spec im
     validate,
 )
 
-# npm packages, PyPI packages / console scripts, and Python modules of the reference servers.
-PACKAGES = {
-    "@modelcontextprotocol/server-filesystem": "filesystem",
-    "@modelcontextprotocol/server-memory": "memory",
-    "@modelcontextprotocol/server-everything": "everything",
-    "mcp-server-filesystem": "filesystem",
-    "mcp-server-memory": "memory",
-    "mcp-server-everything": "everything",
-    "mcp-server-git": "git",
-    "mcp-server-fetch": "fetch",
-    "mcp-server-time": "time",
-    "postgres-mcp": "postgres",
-}
-MODULES = {"mcp_server_git": "git", "mcp_server_fetch": "fetch", "mcp_server_time": "time", "postgres_mcp": "postgres"}
+# npm packages, PyPI packages / console scripts, and Python modules of the reference servers: the kinds table's.
+PACKAGES = launch_names()
+MODULES = python_modules()
 PYTHONS = re.compile(r"^(python|python3(\.\d+)?|py)$")
 # Launcher options that take a value (the value is not the package).
 VALUE_OPTIONS = {
