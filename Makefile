@@ -8,14 +8,16 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_FORCE_COLOR ?= 0
 PLAYBOOK := ansible-playbook
-TIERS := setup ruff unit rules conformance sanity lint molecule
+TIERS := setup ruff unit integration rules conformance sanity lint galaxy molecule
+# The unit tier's pytest paths: the collection's tests and each service's own.
+PYTEST_PATHS := tests/unit $(wildcard services/*/tests)
 
 .PHONY: help demo test setup deps engine venv images lab lab-destroy site summary \
-        ruff unit rules conformance sanity lint molecule bench clean
+        ruff unit integration rules conformance sanity lint galaxy molecule bench clean
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
-	@echo "  other targets: lab lab-destroy images unit rules ruff sanity lint molecule bench clean"
+	@echo "  other targets: lab lab-destroy images ruff unit integration rules conformance sanity lint galaxy molecule bench clean"
 
 demo: lab site summary
 
@@ -63,9 +65,15 @@ summary: venv
 ruff: venv
 	ruff check . && ruff format --check .
 
-# The image_audit tests build small images on the local engine.
-unit: engine venv
-	pytest tests/unit
+# No Docker engine, no root, no network (loopback only): tests that need one are marked `integration`.
+unit: venv
+	pytest -m "not integration" $(PYTEST_PATHS)
+
+# The tests marked `integration`: image_audit and image_sbom build small images on the local engine,
+# the bridge's tests install packages from PyPI. tests/integration/test_mcp_images.py runs only
+# with AGENTOPIA_IMAGES=1 (it builds every image; the toolbox molecule scenario covers the same).
+integration: engine venv
+	pytest -m integration $(PYTEST_PATHS) tests/integration
 
 # promtool check rules + test rules for the exporters role's alert rules (tests/rules/).
 rules: deps
@@ -80,6 +88,11 @@ sanity: venv
 
 lint: venv
 	ansible-lint
+
+# Build the collection, install the tarball into an empty collections path, ansible-doc everything in it
+# and run a playbook by its FQCN from there (scripts/galaxy.sh).
+galaxy: venv
+	scripts/galaxy.sh
 
 molecule: engine venv images
 	scripts/molecule.sh

@@ -28,10 +28,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("AGENTOPIA_IMAGES") != "1",
-    reason="builds every MCP image (minutes): set AGENTOPIA_IMAGES=1 to run",
-)
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        os.environ.get("AGENTOPIA_IMAGES") != "1",
+        reason="builds every MCP image (minutes): set AGENTOPIA_IMAGES=1 to run",
+    ),
+]
 
 docker = pytest.importorskip("docker")
 

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """image_audit against real images, each built here to break exactly one rule.
 
-Images are built FROM scratch on the controller's engine (no registry needed); `make unit`
-starts the engine first.
+Images are built FROM scratch on the controller's engine (no registry needed), so these tests are
+marked `integration`: `make integration` starts the engine first, `make unit` leaves them out.
 """
 
 import io
@@ -14,6 +14,8 @@ import xml.etree.ElementTree as ET
 import docker
 import pytest
 from ansible_collections.agentopia.toolbox.plugins.modules import image_audit
+
+pytestmark = pytest.mark.integration
 
 CLEAN = ["USER 10001", 'HEALTHCHECK CMD ["/healthcheck"]']
 SECRET = "Zq8vR2xLp4Wn7Ty1Ks9Dm3Hb6"  # 25 characters of high entropy

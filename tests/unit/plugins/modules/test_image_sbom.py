@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """image_sbom against small images built FROM scratch on the controller's engine: a fake dpkg
-status, a Python dist-info and npm packages, as a user of the SBOM would check them."""
+status, a Python dist-info and npm packages, as a user of the SBOM would check them. Marked
+`integration` (it needs the engine): `make integration` runs it, `make unit` does not."""
 
 import contextlib
 import hashlib
@@ -15,6 +16,8 @@ from ansible_collections.agentopia.toolbox.plugins.modules import image_sbom
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonValidator
 from docker.errors import NotFound
+
+pytestmark = pytest.mark.integration
 
 LABEL = "org.agentopia.sbom.digest"
 REPOSITORY = "agentopia-test/sbom"
