@@ -175,49 +175,55 @@ report:
 """
 
 import os
-import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.agentopia.toolbox.plugins.module_utils import _stack as stack
+from ansible_collections.agentopia.toolbox.plugins.module_utils import _stack_health as health
+from ansible_collections.agentopia.toolbox.plugins.module_utils import _stack_removal as removal
+from ansible_collections.agentopia.toolbox.plugins.module_utils import _stack_rollback as rollback
+from ansible_collections.agentopia.toolbox.plugins.module_utils import _token_file as token_file
 from ansible_collections.agentopia.toolbox.plugins.module_utils._docker import (
     DOCKER_CLIENT_ARGS,
     DOCKER_IMPORT_ERROR,
     MANAGED_LABEL,
+    DockerException,
     ToolboxError,
     docker_client,
     services_by_secret,
     version_name,
 )
 
-TERMINAL_FAILURES = {"failed", "rejected", "orphaned"}
-FAILURES_BEFORE_GIVING_UP = 3
-
-
-class ServiceFailed(Exception):
-    def __init__(self, report: dict, reason: str) -> None:
-        super().__init__(reason)
-        self.report = report
-        self.reason = reason
+# The rollback waits for what it put back at most this long: the previous definitions ran before.
+ROLLBACK_WAIT = 60
 
 
 class Toolbox:
-    def __init__(self, module: AnsibleModule, client) -> None:
+    """The engine calls of one toolbox; every decision is made in module_utils over their answers."""
+
+    def __init__(self, module: AnsibleModule, client, clock=time.monotonic, sleep=time.sleep) -> None:
         self.module = module
         self.client = client
+        self.clock, self.sleep = clock, sleep
         self.spec = module.params["spec"]
         self.name = self.spec.get("name") if isinstance(self.spec, dict) else None
         if not self.name:
             raise ToolboxError("toolbox_stack: spec.name is missing; pass the spec returned by toolbox_validate")
         self.networks = stack.network_names(self.name)
         self.token_dir = os.path.join(module.params["token_dir"], self.name)
+        self.label = {"label": f"{stack.TOOLBOX_LABEL}={self.name}"}
         self.result: dict = {"changed": False, "actions": {}, "networks": self.networks}
 
     # --- what is deployed ---------------------------------------------------------------------------
     def deployed(self) -> dict[str, dict]:
         """Service name -> the engine's service object, for this toolbox."""
-        found = self.client.api.services(filters={"label": f"{stack.TOOLBOX_LABEL}={self.name}"})
-        return {service["Spec"]["Name"]: service for service in found}
+        return {service["Spec"]["Name"]: service for service in self.client.api.services(filters=self.label)}
+
+    def observe(self, name: str) -> tuple[dict, list[dict]]:
+        return self.client.api.inspect_service(name), self.client.api.tasks(filters={"service": name})
+
+    def network_objects(self) -> list[dict]:
+        return self.client.api.networks(names=list(self.networks.values()))
 
     # --- present ------------------------------------------------------------------------------------
     def present(self) -> dict:
@@ -235,7 +241,7 @@ class Toolbox:
         versions = {
             name: version_name(f"{self.name}_{name}", value) for name, value in values.items() if name in mounted
         }
-        tokens = self.token_file(values) if stack.reads_token_digests(self.spec) else None
+        tokens = self.token_state(values) if stack.reads_token_digests(self.spec) else None
         try:
             rendered = stack.render(
                 self.spec,
@@ -282,25 +288,33 @@ class Toolbox:
             return self.result
 
         if tokens_changed:  # before the gateway starts or changes, so it finds its tokens
-            write_token_file(tokens["path"], tokens["after"])
+            token_file.write(tokens["path"], tokens["after"])
         self.ensure_networks()
         self.ensure_secrets(versions, values)
-        network_ids = {net["Name"]: net["Id"] for net in self.client.api.networks(names=list(self.networks.values()))}
+        network_ids = {net["Name"]: net["Id"] for net in self.network_objects()}
         secret_ids = {s["Spec"]["Name"]: s["ID"] for s in self.client.api.secrets()}
         self.apply(actions, wanted, deployed, network_ids, secret_ids)
-        try:
-            self.wait([name for name, action in actions.items() if action in ("create", "update")])
-        except ServiceFailed as failed:
-            self.result["report"] = failed.report
-            if self.module.params["rollback"]:
-                self.result["rolled_back"] = self.roll_back(actions, deployed)
-                if tokens_changed:
-                    write_token_file(tokens["path"], tokens["before"])
-            raise ToolboxError(self.failure_message(failed)) from None
+        changed = [name for name, action in actions.items() if action in ("create", "update")]
+        failure = self.wait(changed, self.module.params["wait_timeout"])
+        if failure:
+            self.fail_after_change(failure, actions, deployed, tokens if tokens_changed else None)
         self.prune_secrets()
         return self.result
 
-    def token_file(self, values: dict) -> dict:
+    def fail_after_change(self, failure: health.Unsettled, actions: dict, before: dict, tokens: dict | None) -> None:
+        """Report the failing services, put back what this run changed when asked to, and fail saying both."""
+        self.result["report"] = {name: self.report(name) for name in failure.names}
+        undone = None
+        if self.module.params["rollback"]:
+            undone = self.roll_back(actions, before)
+            self.result["rolled_back"] = undone.rolled_back
+            if undone.failed:
+                self.result["rollback_failed"] = undone.failed
+            if tokens:
+                token_file.write(tokens["path"], tokens["before"])
+        raise ToolboxError(rollback.failure_message(self.name, failure, self.result["report"], undone))
+
+    def token_state(self, values: dict) -> dict:
         """The gateway's token file on this node: where it is, what it holds now and what it must hold."""
         path = os.path.join(self.token_dir, stack.TOKEN_FILE)
         try:
@@ -313,11 +327,11 @@ class Toolbox:
         return {"path": path, "before": before, "after": after, "node_id": node_id}
 
     def needs_networks(self) -> bool:
-        existing = {net["Name"] for net in self.client.api.networks(names=list(self.networks.values()))}
+        existing = {net["Name"] for net in self.network_objects()}
         return not set(self.networks.values()) <= existing
 
     def ensure_networks(self) -> None:
-        existing = {net["Name"]: net for net in self.client.api.networks(names=list(self.networks.values()))}
+        existing = {net["Name"]: net for net in self.network_objects()}
         for role, name in self.networks.items():
             internal = role == "internal"
             if name in existing:
@@ -339,9 +353,7 @@ class Toolbox:
             )
 
     def existing_secrets(self) -> set[str]:
-        return {
-            s["Spec"]["Name"] for s in self.client.api.secrets(filters={"label": f"{stack.TOOLBOX_LABEL}={self.name}"})
-        }
+        return {s["Spec"]["Name"] for s in self.client.api.secrets(filters=self.label)}
 
     def needs_secrets(self, versions: dict) -> bool:
         return not set(versions.values()) <= self.existing_secrets()
@@ -359,7 +371,7 @@ class Toolbox:
     def prune_secrets(self) -> None:
         """Old versions of this toolbox's secrets, once no service mounts them."""
         in_use = services_by_secret(self.client)
-        for secret in self.client.api.secrets(filters={"label": f"{stack.TOOLBOX_LABEL}={self.name}"}):
+        for secret in self.client.api.secrets(filters=self.label):
             if secret["ID"] not in in_use:
                 self.client.api.remove_secret(secret["ID"])
 
@@ -397,105 +409,40 @@ class Toolbox:
             elif action in ("create", "update", "relabel"):
                 self.put(self.resolved(wanted[name], network_ids, secret_ids), deployed.get(name))
 
-    def roll_back(self, actions: dict, before: dict) -> list[str]:
-        """Put every service this run touched back as it was; returns their names."""
-        now = self.deployed()
-        touched = []
-        for name, action in actions.items():
-            if action == "unchanged":
-                continue
-            touched.append(name)
-            if action == "create":
-                if name in now:
-                    self.client.api.remove_service(now[name]["ID"])
-            else:  # update, relabel or remove: the spec deployed before this run
-                self.put(before[name]["Spec"], now.get(name))
-        self.wait(
-            [name for name in touched if actions[name] != "create"],
-            timeout=min(60, self.module.params["wait_timeout"]),
-            strict=False,
+    def roll_back(self, actions: dict, before: dict) -> rollback.RollbackOutcome:
+        """Put every service this run touched back as it was. A step the engine refuses does not stop the
+        others: the outcome says which failed, and which of those put back did not become healthy."""
+        outcome = rollback.RollbackOutcome(actions)
+        for step in rollback.rollback_steps(actions, before, self.deployed()):
+            try:
+                if step.spec is None:
+                    self.client.api.remove_service(step.current["ID"])
+                else:
+                    self.put(step.spec, step.current)
+            except DockerException as exc:
+                outcome.failed[step.service] = str(exc)
+        timeout = min(ROLLBACK_WAIT, self.module.params["wait_timeout"])
+        outcome.unsettled = self.wait(rollback.to_wait_for(actions, outcome.failed), timeout, stop_on_failure=False)
+        return outcome
+
+    # --- waiting and reporting ----------------------------------------------------------------------
+    def wait(self, names: list[str], timeout: float, stop_on_failure: bool = True) -> health.Unsettled | None:
+        return health.wait(
+            names, self.observe, timeout, stop_on_failure=stop_on_failure, clock=self.clock, sleep=self.sleep
         )
-        return sorted(touched)
 
-    # --- waiting ------------------------------------------------------------------------------------
-    def wait(self, names: list[str], timeout: int | None = None, strict: bool = True) -> None:
-        """Until each service has its replicas running on its current spec. Swarm reports a task
-        `running` only once its health check passes, so running means healthy."""
-        deadline = time.monotonic() + (timeout or self.module.params["wait_timeout"])
-        pending = set(names)
-        while pending:
-            for name in sorted(pending):
-                state = self.convergence(name)
-                if state == "ready":
-                    pending.discard(name)
-                elif state == "failing" and strict:
-                    raise ServiceFailed(self.report([name]), f"its tasks failed {FAILURES_BEFORE_GIVING_UP} times")
-            if not pending:
-                return
-            if time.monotonic() > deadline:
-                if strict:
-                    waited = timeout or self.module.params["wait_timeout"]
-                    raise ServiceFailed(self.report(sorted(pending)), f"not healthy within {waited} s")
-                return
-            time.sleep(1)
-
-    def current_tasks(self, name: str) -> tuple[dict, list[dict]]:
-        service = self.client.api.inspect_service(name)
-        container = service["Spec"]["TaskTemplate"]["ContainerSpec"]
-        tasks = self.client.api.tasks(filters={"service": name})
-        # Tasks of an older spec are the ones being replaced: only the current spec's count.
-        return service, [task for task in tasks if task["Spec"].get("ContainerSpec") == container]
-
-    def convergence(self, name: str) -> str:
-        service, tasks = self.current_tasks(name)
-        replicas = service["Spec"]["Mode"].get("Replicated", {}).get("Replicas", 1)
-        running = [t for t in tasks if t["DesiredState"] == "running" and t["Status"]["State"] == "running"]
-        failed = [t for t in tasks if t["Status"]["State"] in TERMINAL_FAILURES or _unhealthy_exit(t)]
-        if len(running) >= replicas:
-            return "ready"
-        if len(failed) >= FAILURES_BEFORE_GIVING_UP:
-            return "failing"
-        return "waiting"
-
-    def report(self, names: list[str]) -> dict:
-        """Per service: where its newest task is, and the last error any of its tasks met."""
-        report = {}
-        for name in names:
-            tasks = self.current_tasks(name)[1]
-            tasks.sort(key=lambda t: t["Status"].get("Timestamp", ""))
-            newest = tasks[-1]["Status"] if tasks else {}
-            errors = [t["Status"] for t in tasks if t["Status"].get("Err")]
-            last_error = errors[-1] if errors else {}
-            report[name] = {
-                "state": newest.get("State", "no task"),
-                "error": last_error.get("Err", ""),
-                "exit_code": last_error.get("ContainerStatus", {}).get("ExitCode"),
-                "failed_tasks": len(errors),
-                "logs": self.logs(name),
-            }
-        return report
+    def report(self, name: str) -> dict:
+        service, tasks = self.observe(name)
+        return health.service_report(health.current_tasks(service, tasks), self.logs(name))
 
     def logs(self, name: str) -> list[str]:
+        lines = self.module.params["log_lines"]
         try:
-            raw = self.client.api.service_logs(
-                name, stdout=True, stderr=True, tail=self.module.params["log_lines"], timestamps=False
-            )
+            raw = self.client.api.service_logs(name, stdout=True, stderr=True, tail=lines, timestamps=False)
             text = b"".join(raw).decode(errors="replace")
         except Exception:  # pylint: disable=broad-exception-caught  # logs are a courtesy, never the failure
             return []
-        return [line for line in text.splitlines() if line.strip()][-self.module.params["log_lines"] :]
-
-    def failure_message(self, failed: ServiceFailed) -> str:
-        parts = []
-        for name, item in failed.report.items():
-            logs = " | ".join(item["logs"][-5:]) or "no log lines"
-            error = item["error"] or "no task error recorded"
-            parts.append(
-                f"{name} ({failed.reason}): newest task {item['state']}, last error: {error}; last logs: {logs}"
-            )
-        undone = self.result.get("rolled_back")
-        tail = f" Rolled back to the previous definition: {', '.join(undone)}." if undone else " Not rolled back."
-        return f"toolbox {self.name}: " + "; ".join(parts) + "." + tail
+        return [line for line in text.splitlines() if line.strip()][-lines:]
 
     # --- absent -------------------------------------------------------------------------------------
     def absent(self) -> dict:
@@ -503,11 +450,19 @@ class Toolbox:
         self.result["actions"] = {name: "remove" for name in deployed}
         self.result["services"] = []
         purge = self.module.params["purge"]
-        networks = self.client.api.networks(names=list(self.networks.values())) if purge else []
-        secrets = self.client.api.secrets(filters={"label": f"{stack.TOOLBOX_LABEL}={self.name}"}) if purge else []
-        volumes = self.toolbox_volumes() if purge else []
-        tokens = purge and os.path.isdir(self.token_dir)
-        self.result["changed"] = bool(deployed or networks or secrets or volumes or tokens)
+        plan = removal.removal(
+            deployed,
+            self.network_objects() if purge else [],
+            self.client.api.secrets(filters=self.label) if purge else [],
+            self.toolbox_volumes() if purge else [],
+            purge=purge,
+            token_dir=purge and os.path.isdir(self.token_dir),
+        )
+        if plan.networks:
+            users = removal.networks_in_use(plan.networks, self.client.api.services(), set(deployed))
+            if users:
+                raise ToolboxError(removal.in_use_message(self.name, users))
+        self.result["changed"] = plan.changed
         if self.module._diff:
             self.result["diff"] = {
                 "before": {name: stack.summary(s["Spec"]) for name, s in deployed.items()},
@@ -515,73 +470,34 @@ class Toolbox:
             }
         if self.module.check_mode:
             return self.result
-        for service in deployed.values():
+        for service in plan.services:
             self.client.api.remove_service(service["ID"])
         if purge:
             self.wait_gone(deployed)
-            for secret in secrets:
+            for secret in plan.secrets:
                 self.client.api.remove_secret(secret["ID"])
-            for net in networks:
+            for net in plan.networks:
                 self.client.api.remove_network(net["Id"])
+            # Read again: a removed task's container may have created a volume after the plan was made.
             for volume in self.toolbox_volumes():
                 self.client.api.remove_volume(volume)
-            if tokens:
-                remove_token_file(self.token_dir)
+            if plan.token_dir:
+                token_file.remove(self.token_dir)
         return self.result
 
     def toolbox_volumes(self) -> list[str]:
-        found = self.client.api.volumes(filters={"label": f"{stack.TOOLBOX_LABEL}={self.name}"})
-        return [volume["Name"] for volume in (found or {}).get("Volumes") or []]
+        return removal.volume_names(self.client.api.volumes(filters=self.label))
 
     def wait_gone(self, removed: dict) -> None:
         """Networks and volumes stay busy until the removed services' containers are gone."""
-        deadline = time.monotonic() + self.module.params["wait_timeout"]
-        while time.monotonic() < deadline:
-            if not self.client.api.containers(all=True, filters={"label": f"{stack.TOOLBOX_LABEL}={self.name}"}):
+        deadline = self.clock() + self.module.params["wait_timeout"]
+        while self.clock() < deadline:
+            if not self.client.api.containers(all=True, filters=self.label):
                 return
-            time.sleep(1)
+            self.sleep(1)
         raise ToolboxError(
             f"toolbox {self.name}: containers of {', '.join(sorted(removed))} still present after removal"
         )
-
-
-def write_token_file(path: str, content: str | None) -> None:
-    """Replace the token file in one rename (the gateway sees the old file or the new one, never half of one);
-    None removes it. Readable by the gateway's group only; the directory is what the gateway mounts."""
-    if content is None:
-        remove_token_file(os.path.dirname(path))
-        return
-    directory = os.path.dirname(path)
-    os.makedirs(directory, mode=0o750, exist_ok=True)
-    os.chown(directory, 0, int(stack.UID))
-    os.chmod(directory, 0o750)
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tokens.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(content)
-            stream.flush()
-            os.fchown(stream.fileno(), 0, int(stack.UID))
-            os.fchmod(stream.fileno(), 0o640)
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-
-
-def remove_token_file(directory: str) -> None:
-    for entry in os.listdir(directory):
-        os.unlink(os.path.join(directory, entry))
-    os.rmdir(directory)
-
-
-def _unhealthy_exit(task: dict) -> bool:
-    """A task Swarm already replaced after its container exited or failed its health check."""
-    status = task["Status"]
-    return (
-        task["DesiredState"] == "shutdown" and status["State"] in ("complete", "shutdown") and bool(status.get("Err"))
-    )
 
 
 def main() -> None:

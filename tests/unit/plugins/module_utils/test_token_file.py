@@ -5,13 +5,13 @@ import os
 import stat
 
 from ansible_collections.agentopia.toolbox.plugins.module_utils import _stack as stack
-from ansible_collections.agentopia.toolbox.plugins.modules import toolbox_stack
+from ansible_collections.agentopia.toolbox.plugins.module_utils import _token_file as token_file
 
 
 def test_token_file_is_replaced_whole_with_the_gateways_group(tmp_path):
     path = tmp_path / "tokens" / "research" / "tokens"
     first = stack.token_digests(["old-token"])
-    toolbox_stack.write_token_file(str(path), first)
+    token_file.write(str(path), first)
     inode = path.stat().st_ino
     assert path.read_text() == first
     mode = path.stat()
@@ -20,10 +20,10 @@ def test_token_file_is_replaced_whole_with_the_gateways_group(tmp_path):
     assert (stat.S_IMODE(directory.st_mode), directory.st_uid, directory.st_gid) == (0o750, 0, 10001)
 
     second = stack.token_digests(["old-token\nnew-token"])
-    toolbox_stack.write_token_file(str(path), second)
+    token_file.write(str(path), second)
     # A new inode: the gateway, which watches inode, mtime and size, sees the whole new file at once.
     assert path.read_text() == second and path.stat().st_ino != inode
     assert os.listdir(path.parent) == ["tokens"]  # no temporary file left behind
 
-    toolbox_stack.write_token_file(str(path), None)  # the state before the first write: no file, no directory
+    token_file.write(str(path), None)  # the state before the first write: no file, no directory
     assert not path.parent.exists()
