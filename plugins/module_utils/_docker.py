@@ -25,7 +25,15 @@ MANAGED_LABEL = "org.agentopia.toolbox.managed"
 
 
 class ToolboxError(Exception):
-    """An error a user can act on; the module wrapper turns it into one fail_json."""
+    """An error a user can act on; _module.run_module turns it into one fail_json.
+
+    ``result`` is what the module found or did before the error (findings, services deployed so far):
+    the failure reports it beside the message.
+    """
+
+    def __init__(self, message: str, result: dict | None = None) -> None:
+        super().__init__(message)
+        self.result = dict(result or {})
 
 
 def docker_client(docker_host: str, timeout: int):

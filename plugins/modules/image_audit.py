@@ -90,7 +90,7 @@ cached:
 import json
 import os
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.agentopia.toolbox.plugins.module_utils._audit import (
     RULES,
     RULES_VERSION,
@@ -104,11 +104,15 @@ from ansible_collections.agentopia.toolbox.plugins.module_utils._audit import (
 )
 from ansible_collections.agentopia.toolbox.plugins.module_utils._docker import (
     DOCKER_CLIENT_ARGS,
-    DOCKER_IMPORT_ERROR,
+    DockerException,
     ToolboxError,
     docker_client,
     exported,
 )
+from ansible_collections.agentopia.toolbox.plugins.module_utils._module import DOCKER_SDK, keeping, run_module
+
+# A failure before the audit still has these keys, so a play can read them either way.
+NO_FINDINGS = {"findings": [], "failed_rules": []}
 
 
 def filesystem(client, image_id):
@@ -140,6 +144,15 @@ def write(path, text):
 
 
 def execute_module(module):
+    with keeping(NO_FINDINGS):
+        result, failed = audit_image(module)
+    if failed:
+        lines = [f"{f.rule} (CIS {f.cis}): {f.message}; fix: {f.fix}" for f in failed]
+        raise ToolboxError(f"image {module.params['image']} fails the audit: " + " | ".join(lines), result)
+    return result
+
+
+def audit_image(module) -> tuple[dict, list[Finding]]:
     params = module.params
     unknown = sorted(set(params["ignore"]) - set(RULES))
     if unknown:
@@ -147,7 +160,7 @@ def execute_module(module):
     client = docker_client(params["docker_host"], params["timeout"])
     try:
         image = client.images.get(params["image"])
-    except Exception as exc:  # pylint: disable=broad-exception-caught  # NotFound and API errors alike
+    except DockerException as exc:  # NotFound and the engine's other refusals alike
         raise ToolboxError(f"image {params['image']!r} is not on this host's engine: {exc}") from exc
     # An image ID names its content, so a report of the same ID, ceiling and rules still holds.
     policy = {"max_size_mb": params["max_size_mb"], "rules_version": RULES_VERSION}
@@ -175,10 +188,7 @@ def execute_module(module):
             write(params["report_json"], json.dumps(result, indent=2, sort_keys=True) + "\n")
         if params["report_junit"]:
             write(params["report_junit"], junit_xml(params["image"], findings, failed))
-    if failed:
-        lines = [f"{f.rule} (CIS {f.cis}): {f.message}; fix: {f.fix}" for f in failed]
-        result["msg"] = f"image {params['image']} fails the audit: " + " | ".join(lines)
-    return result, bool(failed)
+    return result, failed
 
 
 def main():
@@ -193,15 +203,7 @@ def main():
         },
         supports_check_mode=True,
     )
-    if DOCKER_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib("docker (Debian: python3-docker)"), exception=DOCKER_IMPORT_ERROR)
-    try:
-        result, failed = execute_module(module)
-    except ToolboxError as exc:
-        module.fail_json(msg=str(exc), findings=[], failed_rules=[])
-    if failed:
-        module.fail_json(**result)
-    module.exit_json(**result)
+    run_module(module, execute_module, name="image_audit", needs=(DOCKER_SDK,))
 
 
 if __name__ == "__main__":

@@ -110,15 +110,15 @@ import json
 import os
 import tempfile
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.agentopia.toolbox.plugins.module_utils._docker import (
     DOCKER_CLIENT_ARGS,
-    DOCKER_IMPORT_ERROR,
     DockerException,
     ToolboxError,
     docker_client,
     exported,
 )
+from ansible_collections.agentopia.toolbox.plugins.module_utils._module import DOCKER_SDK, run_module
 from ansible_collections.agentopia.toolbox.plugins.module_utils._sbom import (
     MAX_FILE_BYTES,
     SBOM_LABEL,
@@ -292,13 +292,7 @@ def main():
         },
         supports_check_mode=True,
     )
-    if DOCKER_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib("docker (Debian: python3-docker)"), exception=DOCKER_IMPORT_ERROR)
-    try:
-        result = execute_module(module)
-    except ToolboxError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    run_module(module, execute_module, name="image_sbom", needs=(DOCKER_SDK,))
 
 
 if __name__ == "__main__":

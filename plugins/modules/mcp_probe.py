@@ -95,8 +95,10 @@ import time
 import traceback
 import urllib.error
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import open_url
+from ansible_collections.agentopia.toolbox.plugins.module_utils._docker import ToolboxError
+from ansible_collections.agentopia.toolbox.plugins.module_utils._module import Library, run_module
 
 try:
     import httpx2
@@ -106,6 +108,7 @@ try:
     MCP_IMPORT_ERROR = None
 except ImportError:
     MCP_IMPORT_ERROR = traceback.format_exc()
+MCP_SDK = Library("mcp (the official MCP Python SDK)", MCP_IMPORT_ERROR)
 
 
 INITIALIZE_PARAMS = {
@@ -187,6 +190,29 @@ def describe(exc: BaseException, params: dict) -> str:
     return f"{type(exc).__name__}: {exc}" + (f" (HTTP {status} to a plain initialize)" if status else "")
 
 
+def execute_module(module: AnsibleModule) -> dict:
+    params = module.params
+    if params["call"] is not None and not params["call"].get("name"):
+        raise ToolboxError("mcp_probe: call needs a name (and optionally arguments)")
+    started = time.monotonic()
+    try:
+        outcome = asyncio.run(asyncio.wait_for(probe(params), params["timeout"]))
+    except TimeoutError:
+        raise ToolboxError(
+            f"mcp_probe: {params['url']} did not answer within {params['timeout']} s",
+            {"elapsed": {"total": round(time.monotonic() - started, 3)}},
+        ) from None
+    except Exception as exc:  # pylint: disable=broad-exception-caught  # the SDK and httpx raise many types
+        raise ToolboxError(
+            f"mcp_probe: {params['url']}: {describe(exc, params)}",
+            {"elapsed": {"total": round(time.monotonic() - started, 3)}},
+        ) from exc
+    problem = judge(params, outcome)
+    if problem:
+        raise ToolboxError(f"mcp_probe: {problem}", outcome)
+    return {"changed": False, **outcome}
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -201,27 +227,7 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    if MCP_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib("mcp (the official MCP Python SDK)"), exception=MCP_IMPORT_ERROR)
-    if module.params["call"] is not None and not module.params["call"].get("name"):
-        module.fail_json(msg="mcp_probe: call needs a name (and optionally arguments)")
-    started = time.monotonic()
-    try:
-        outcome = asyncio.run(asyncio.wait_for(probe(module.params), module.params["timeout"]))
-    except TimeoutError:
-        module.fail_json(
-            msg=f"mcp_probe: {module.params['url']} did not answer within {module.params['timeout']} s",
-            elapsed={"total": round(time.monotonic() - started, 3)},
-        )
-    except Exception as exc:  # pylint: disable=broad-exception-caught  # the SDK and httpx raise many types
-        module.fail_json(
-            msg=f"mcp_probe: {module.params['url']}: {describe(exc, module.params)}",
-            elapsed={"total": round(time.monotonic() - started, 3)},
-        )
-    problem = judge(module.params, outcome)
-    if problem:
-        module.fail_json(msg=f"mcp_probe: {problem}", **outcome)
-    module.exit_json(changed=False, **outcome)
+    run_module(module, execute_module, name="mcp_probe", needs=(MCP_SDK,))
 
 
 if __name__ == "__main__":

@@ -89,16 +89,16 @@ in_use:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.agentopia.toolbox.plugins.module_utils._docker import (
     DOCKER_CLIENT_ARGS,
-    DOCKER_IMPORT_ERROR,
     MANAGED_LABEL,
     ToolboxError,
     docker_client,
     services_by_secret,
     version_name,
 )
+from ansible_collections.agentopia.toolbox.plugins.module_utils._module import DOCKER_SDK, run_module
 
 # Docker allows 64 characters; "_" and 12 hex digits take 13.
 MAX_NAME = 51
@@ -116,8 +116,6 @@ class SwarmSecret:
 
     def present(self) -> dict:
         data = self.module.params["data"]
-        if data is None:
-            raise ToolboxError(f"swarm_secret {self.name}: data is required with state=present")
         wanted = version_name(self.name, data)
         versions = self.versions()
         current = next((v for v in versions if v.name == wanted), None)
@@ -162,6 +160,9 @@ def execute_module(module: AnsibleModule) -> dict:
     name = module.params["name"]
     if not name or len(name) > MAX_NAME:
         raise ToolboxError(f"swarm_secret name must be 1 to {MAX_NAME} characters, got {name!r}")
+    # required_if only checks that data is given: data set to null (a variable that is null) passes it.
+    if module.params["state"] == "present" and module.params["data"] is None:
+        raise ToolboxError(f"swarm_secret {name}: data is required with state=present")
     client = docker_client(module.params["docker_host"], module.params["timeout"])
     secret = SwarmSecret(module, client)
     return secret.present() if module.params["state"] == "present" else secret.absent()
@@ -180,15 +181,7 @@ def main() -> None:
         required_if=[("state", "present", ["data"])],
         supports_check_mode=True,
     )
-    if DOCKER_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib("docker (Debian: python3-docker)"), exception=DOCKER_IMPORT_ERROR)
-    try:
-        result = execute_module(module)
-    except ToolboxError as exc:
-        module.fail_json(msg=str(exc))
-    except Exception as exc:  # pylint: disable=broad-exception-caught  # the SDK raises many types
-        module.fail_json(msg=f"swarm_secret {module.params['name']}: the Docker engine refused: {exc}")
-    module.exit_json(**result)
+    run_module(module, execute_module, name=f"swarm_secret {module.params['name']}", needs=(DOCKER_SDK,))
 
 
 if __name__ == "__main__":

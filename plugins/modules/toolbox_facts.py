@@ -98,9 +98,11 @@ from ansible_collections.agentopia.toolbox.plugins.module_utils import _toolbox_
 from ansible_collections.agentopia.toolbox.plugins.module_utils._docker import (
     DOCKER_CLIENT_ARGS,
     DOCKER_IMPORT_ERROR,
+    DockerException,
     ToolboxError,
     docker_client,
 )
+from ansible_collections.agentopia.toolbox.plugins.module_utils._module import run_module
 
 
 def read_live(params: dict) -> tuple[dict | None, str | None]:
@@ -121,7 +123,7 @@ def read_live(params: dict) -> tuple[dict | None, str | None]:
             )
         label = stack.TOOLBOX_LABEL + (f"={params['name']}" if params["name"] else "")
         services = client.api.services(filters={"label": label})
-    except Exception as exc:  # pylint: disable=broad-exception-caught  # the SDK raises many types
+    except DockerException as exc:
         return None, f"the Docker engine at {params['docker_host']} refused to list services: {exc}"
     return state.live_toolboxes(services), None
 
@@ -186,11 +188,8 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    try:
-        result = execute_module(module)
-    except ToolboxError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    # Without the Docker SDK the facts still hold the records; read_live says why live state is missing.
+    run_module(module, execute_module, name="toolbox_facts")
 
 
 if __name__ == "__main__":

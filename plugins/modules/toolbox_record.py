@@ -128,6 +128,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.agentopia.toolbox.plugins.module_utils import _toolbox_state as state
 from ansible_collections.agentopia.toolbox.plugins.module_utils._docker import ToolboxError
+from ansible_collections.agentopia.toolbox.plugins.module_utils._module import run_module
 
 
 def check_spec(params: dict) -> None:
@@ -205,11 +206,7 @@ def main() -> None:
         ],
         supports_check_mode=True,
     )
-    try:
-        result = execute_module(module)
-    except ToolboxError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    run_module(module, execute_module, name="toolbox_record")
 
 
 if __name__ == "__main__":

@@ -82,7 +82,11 @@ def probe(tmp_path, **args) -> dict:
     """Run the module the way Ansible does (arguments in a JSON file), return its JSON answer."""
     args_file = tmp_path / "args.json"
     args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    done = subprocess.run([sys.executable, str(MODULE), str(args_file)], capture_output=True, text=True, check=False)
+    # The module imports the collection's module_utils, which Ansible ships with it; here they come from the checkout.
+    env = {**os.environ, "PYTHONPATH": str(ROOT / ".collections")}
+    done = subprocess.run(
+        [sys.executable, str(MODULE), str(args_file)], capture_output=True, text=True, check=False, env=env
+    )
     return json.loads(done.stdout)
 
 

@@ -4,6 +4,7 @@ import itertools
 import pytest
 from ansible_collections.agentopia.toolbox.plugins.module_utils._docker import MANAGED_LABEL, version_name
 from ansible_collections.agentopia.toolbox.plugins.modules import swarm_secret
+from docker.errors import APIError
 
 VALUE = "s3cr3t-value-for-unit-tests"
 _ids = itertools.count(1)
@@ -131,9 +132,23 @@ def test_other_secrets_are_left_alone(run_module, client):
     [
         ({"name": "x" * 52, "data": "v"}, "1 to 51 characters"),
         ({"name": "token"}, "state is present but all of the following are missing: data"),
+        # required_if counts a given key, so data set to null reaches the module's own check.
+        ({"name": "token", "data": None}, "swarm_secret token: data is required with state=present"),
     ],
 )
 def test_bad_input_names_the_field(run_module, client, args, message):
     with pytest.raises(run_module.Fail) as failed:
         run_module(swarm_secret.main, args)
     assert message in failed.value.result["msg"]
+    assert client.secrets.created == []
+
+
+def test_an_engine_refusal_is_one_failure_naming_the_secret(run_module, client, monkeypatch):
+    def refuse(name, data, labels):
+        raise APIError("secret store is locked")
+
+    monkeypatch.setattr(client.secrets, "create", refuse)
+    with pytest.raises(run_module.Fail) as failed:
+        run_module(swarm_secret.main, {"name": "gw_token", "data": VALUE})
+    assert failed.value.result["msg"].startswith("swarm_secret gw_token: the Docker engine refused: ")
+    assert "secret store is locked" in failed.value.result["msg"]
