@@ -22,7 +22,7 @@ description:
     does not, it puts back the definitions that were deployed before (removing services it created, recreating
     those it removed) and fails with a report naming the service, its last task error and its last log lines.
   - O(state=absent) removes the toolbox's services; its networks, secrets and this node's volumes go only with
-    O(purge=true).
+    O(purge=true). A purge whose networks a service outside the toolbox uses fails before removing anything.
   - Run it on a Swarm manager.
 author: agentopia.toolbox contributors (@agentopia)
 extends_documentation_fragment:
@@ -168,6 +168,10 @@ rolled_back:
   returned: failure after a change
   type: list
   elements: str
+rollback_failed:
+  description: Service -> the engine's error, for services the rollback could not put back.
+  returned: failure after a change, when a rollback step failed
+  type: dict
 report:
   description: Per failing service, its last task state, error and log lines.
   returned: failure after a change
