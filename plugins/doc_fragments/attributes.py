@@ -6,7 +6,8 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # Every module of this collection makes these claims, and its tests hold it to them.
+    # Each claim's text, once. A module that supports less says so in its own attributes (support: none and
+    # details): ansible-doc merges those keys over these, per attribute.
     DOCUMENTATION = r"""
 options: {}
 attributes:
@@ -21,39 +22,8 @@ attributes:
     support: full
 """
 
-    # For modules that only read and report (image_audit): nothing to diff.
-    READ_ONLY = r"""
-options: {}
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-    details: The module reads only; files it would write (reports) are not written in check mode.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
-    support: full
-"""
-
-    # For modules that change things but report what changed in their result, not as a diff (image_sbom).
-    NO_DIFF = r"""
-options: {}
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
-    support: full
-"""
-
     # For action plugins that run on the controller and never contact a host (toolbox_validate, rollout_results);
-    # each module states its own check_mode, diff_mode and idempotent claims beside these.
+    # they extend DOCUMENTATION too and state where their check_mode, diff_mode and idempotent claims differ.
     CONTROLLER_ACTION = r"""
 options: {}
 attributes:

@@ -19,8 +19,13 @@ description:
   - The filesystem is read from a created, never started, container that is removed afterwards.
 author: agentopia.toolbox contributors (@agentopia)
 extends_documentation_fragment:
-  - agentopia.toolbox.attributes.read_only
+  - agentopia.toolbox.attributes
   - agentopia.toolbox.docker
+attributes:
+  check_mode:
+    details: The module reads only; the reports it would write are not written in check mode.
+  diff_mode:
+    support: none
 options:
   image:
     description: Image name, tag or ID on the host's engine.

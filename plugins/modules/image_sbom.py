@@ -24,8 +24,12 @@ description:
   - The filesystem is read from a created, never started, container that is removed afterwards.
 author: agentopia.toolbox contributors (@agentopia)
 extends_documentation_fragment:
-  - agentopia.toolbox.attributes.no_diff
+  - agentopia.toolbox.attributes
   - agentopia.toolbox.docker
+attributes:
+  diff_mode:
+    support: none
+    details: What it wrote or relabelled is in its result, not a diff.
 options:
   image:
     description:

@@ -23,19 +23,15 @@ description:
   - This is an action plugin, and it never contacts a host.
 author: agentopia.toolbox contributors (@agentopia)
 extends_documentation_fragment:
+  - agentopia.toolbox.attributes
   - agentopia.toolbox.attributes.controller_action
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
     details: The report is the rollout's output on the controller, not state of a host, so it is written in check
       mode too.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
-    support: full
     details: It never reports a change; its files are output, not state.
 options:
   dir:

@@ -21,8 +21,13 @@ description:
   - Reads only.
 author: agentopia.toolbox contributors (@agentopia)
 extends_documentation_fragment:
-  - agentopia.toolbox.attributes.read_only
+  - agentopia.toolbox.attributes
   - agentopia.toolbox.docker
+attributes:
+  check_mode:
+    details: The module reads only, so check mode gives the same answer.
+  diff_mode:
+    support: none
 options:
   name:
     description: One toolbox to report; all recorded or live toolboxes when omitted.

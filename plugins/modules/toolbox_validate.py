@@ -21,18 +21,13 @@ description:
   - This is an action plugin; it needs the C(jsonschema) Python library on the controller.
 author: agentopia.toolbox contributors (@agentopia)
 extends_documentation_fragment:
+  - agentopia.toolbox.attributes
   - agentopia.toolbox.attributes.controller_action
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
     details: It changes nothing, so check mode gives the same answer.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
-  idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
-    support: full
 options:
   spec:
     description:
