@@ -316,7 +316,8 @@ class Toolbox:
                 self.result["rollback_failed"] = undone.failed
             if tokens:
                 token_file.write(tokens["path"], tokens["before"])
-        raise ToolboxError(rollback.failure_message(self.name, failure, self.result["report"], undone))
+        # The result travels with the error: the report and what was rolled back belong in the failure.
+        raise ToolboxError(rollback.failure_message(self.name, failure, self.result["report"], undone), self.result)
 
     def token_state(self, values: dict) -> dict:
         """The gateway's token file on this node: where it is, what it holds now and what it must hold."""
