@@ -181,7 +181,7 @@ report:
 import os
 import time
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.agentopia.toolbox.plugins.module_utils import _stack as stack
 from ansible_collections.agentopia.toolbox.plugins.module_utils import _stack_health as health
 from ansible_collections.agentopia.toolbox.plugins.module_utils import _stack_removal as removal
@@ -189,7 +189,6 @@ from ansible_collections.agentopia.toolbox.plugins.module_utils import _stack_ro
 from ansible_collections.agentopia.toolbox.plugins.module_utils import _token_file as token_file
 from ansible_collections.agentopia.toolbox.plugins.module_utils._docker import (
     DOCKER_CLIENT_ARGS,
-    DOCKER_IMPORT_ERROR,
     MANAGED_LABEL,
     DockerException,
     ToolboxError,
@@ -197,6 +196,7 @@ from ansible_collections.agentopia.toolbox.plugins.module_utils._docker import (
     services_by_secret,
     version_name,
 )
+from ansible_collections.agentopia.toolbox.plugins.module_utils._module import DOCKER_SDK, keeping, run_module
 
 # The rollback waits for what it put back at most this long: the previous definitions ran before.
 ROLLBACK_WAIT = 60
@@ -505,6 +505,14 @@ class Toolbox:
         )
 
 
+def execute_module(module: AnsibleModule) -> dict:
+    client = docker_client(module.params["docker_host"], module.params["timeout"])
+    toolbox = Toolbox(module, client)
+    # A failure part-way still reports what was done (changed, actions).
+    with keeping(toolbox.result):
+        return toolbox.present() if module.params["state"] == "present" else toolbox.absent()
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -525,18 +533,7 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    if DOCKER_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib("docker (Debian: python3-docker)"), exception=DOCKER_IMPORT_ERROR)
-    toolbox = None
-    try:
-        client = docker_client(module.params["docker_host"], module.params["timeout"])
-        toolbox = Toolbox(module, client)
-        result = toolbox.present() if module.params["state"] == "present" else toolbox.absent()
-    except ToolboxError as exc:
-        module.fail_json(msg=str(exc), **(toolbox.result if toolbox else {}))
-    except Exception as exc:  # pylint: disable=broad-exception-caught  # the SDK raises many types
-        module.fail_json(msg=f"toolbox_stack: the Docker engine refused: {exc}", **(toolbox.result if toolbox else {}))
-    module.exit_json(**result)
+    run_module(module, execute_module, name="toolbox_stack", needs=(DOCKER_SDK,))
 
 
 if __name__ == "__main__":
