@@ -255,7 +255,7 @@ def _env_value(value: Any) -> str:
 
 
 def normalize(spec: dict) -> dict:
-    """The spec with every default filled in (contract 1 of docs/toolbox-spec.md).
+    """The spec with every default filled in ("Defaults, normalized" in docs/toolbox-spec.md).
 
     Expects a spec that ``validate()`` accepted. Sizes get an upper-case unit and env values
     become strings, so the result is what a deployment compares; normalizing twice changes nothing.
