@@ -4,10 +4,12 @@
 import os
 import stat
 
+import pytest
 from ansible_collections.agentopia.toolbox.plugins.module_utils import _stack as stack
 from ansible_collections.agentopia.toolbox.plugins.module_utils import _token_file as token_file
 
 
+@pytest.mark.integration  # chowns the file and its directory to root:10001, which needs root
 def test_token_file_is_replaced_whole_with_the_gateways_group(tmp_path):
     path = tmp_path / "tokens" / "research" / "tokens"
     first = stack.token_digests(["old-token"])
