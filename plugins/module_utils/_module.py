@@ -22,9 +22,14 @@ from ansible_collections.agentopia.toolbox.plugins.module_utils._docker import (
     ToolboxError,
 )
 
+
+class NoEngineError(Exception):
+    """Never raised: what the runner catches as an engine error when the Docker SDK is not installed."""
+
+
 # Without the SDK, DockerException stands for Exception: no engine error can occur then, and catching
 # Exception would mislabel every bug of a module that does not use the engine.
-ENGINE_ERRORS: tuple[type[BaseException], ...] = (DockerException,) if DOCKER_IMPORT_ERROR is None else ()
+ENGINE_ERROR: type[Exception] = DockerException if DOCKER_IMPORT_ERROR is None else NoEngineError
 
 
 class Library(NamedTuple):
@@ -54,7 +59,7 @@ def keeping(result: dict):
     except ToolboxError as exc:
         exc.result = {**result, **exc.result}
         raise
-    except ENGINE_ERRORS as exc:
+    except ENGINE_ERROR as exc:
         raise EngineRefused(exc, result) from exc
 
 
@@ -78,6 +83,6 @@ def run_module(
         module.fail_json(msg=str(exc), **exc.result)
     except EngineRefused as exc:
         module.fail_json(msg=f"{name}: the Docker engine refused: {exc.error}", **exc.result)
-    except ENGINE_ERRORS as exc:
+    except ENGINE_ERROR as exc:
         module.fail_json(msg=f"{name}: the Docker engine refused: {exc}")
     module.exit_json(**result)

@@ -92,7 +92,7 @@ def test_any_other_exception_is_a_bug_and_keeps_its_traceback():
 
 def test_without_the_sdk_no_exception_passes_for_an_engine_error(monkeypatch):
     # DockerException stands for Exception when docker is missing; the runner must not catch every bug then.
-    monkeypatch.setattr(_module, "ENGINE_ERRORS", ())
+    monkeypatch.setattr(_module, "ENGINE_ERROR", _module.NoEngineError)
 
     def execute(module):
         raise RuntimeError("a bug")
