@@ -33,6 +33,10 @@ ansible-galaxy collection build --output-path "$work/dist" "$root" >"$work/build
 tarball=$(echo "$work"/dist/agentopia-toolbox-*.tar.gz)
 [[ -f $tarball ]] || fail "no tarball in $work/dist"
 echo "    $(basename "$tarball"), $(du -k "$tarball" | cut -f1) KiB, $(tar -tzf "$tarball" | grep -vc '/$') files"
+# What git ignores (caches, ansible-lint's .ansible, the lab) is local state: it must not ship.
+shipped_ignored=$(tar -tzf "$tarball" | grep -v '/$' | grep -Evx 'MANIFEST\.json|FILES\.json' |
+  git -C "$root" check-ignore --no-index --stdin || true)
+[[ -z $shipped_ignored ]] || fail "the tarball holds files git ignores (add them to build_ignore):"$'\n'"$shipped_ignored"
 
 echo "==> install into an empty collections path"
 mkdir "$work/collections"
