@@ -5,16 +5,9 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-import yaml
-from ansible.errors import AnsibleLookupError
-from ansible.plugins.lookup import LookupBase
-
 DOCUMENTATION = r"""
 name: collection_version
-author: agentopia.toolbox contributors
+author: agentopia.toolbox contributors (@agentopia)
 version_added: 0.1.0
 short_description: The version of the agentopia.toolbox collection
 description:
@@ -40,6 +33,13 @@ _raw:
   type: list
   elements: str
 """
+
+import json
+from pathlib import Path
+
+import yaml
+from ansible.errors import AnsibleLookupError
+from ansible.plugins.lookup import LookupBase
 
 # plugins/lookup/collection_version.py -> the collection's root.
 COLLECTION_ROOT = Path(__file__).resolve().parents[2]
