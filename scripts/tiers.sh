@@ -7,16 +7,16 @@ summary() {
   echo
   echo "==> tier times"
   printf '    %s\n' "${report[@]}"
-  printf '    %-10s %4ds\n' total $((SECONDS - total_start))
+  printf '    %-12s %4ds\n' total $((SECONDS - total_start))
 }
 for tier in "$@"; do
   echo
   echo "==> tier: $tier"
   start=$SECONDS
   if make --no-print-directory "$tier"; then
-    report+=("$(printf '%-10s %4ds  ok' "$tier" $((SECONDS - start)))")
+    report+=("$(printf '%-12s %4ds  ok' "$tier" $((SECONDS - start)))")
   else
-    report+=("$(printf '%-10s %4ds  FAILED' "$tier" $((SECONDS - start)))")
+    report+=("$(printf '%-12s %4ds  FAILED' "$tier" $((SECONDS - start)))")
     summary
     echo
     echo "make test: tier '$tier' failed (see its output above); later tiers did not run." >&2
