@@ -120,7 +120,7 @@ def _timestamp_key(text: str) -> tuple[str, int]:
     """An engine timestamp as a sortable key. Go drops trailing zeros of the nanoseconds
     (`...44.70060005Z`), so the strings themselves do not sort in time order."""
     stamp = text.rstrip("Z")
-    seconds, _, fraction = stamp.partition(".")
+    seconds, _dot, fraction = stamp.partition(".")
     return seconds, int((fraction + "000000000")[:9] or 0)
 
 

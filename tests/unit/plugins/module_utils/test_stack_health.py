@@ -63,7 +63,7 @@ def test_a_rolled_back_service_is_converged_on_its_old_tasks():
 
 
 def test_an_exited_task_swarm_replaced_with_an_error_is_an_unhealthy_exit():
-    _, tasks = recorded("converged")
+    tasks = recorded("converged")[1]
     task = copy.deepcopy(tasks[0])
     task["DesiredState"] = "shutdown"
     task["Status"].update(State="shutdown", Err="task: non-zero exit (1)")
@@ -154,7 +154,7 @@ def test_report_of_a_pending_task_says_why_it_is_not_placed():
 
 
 def test_report_of_an_unhealthy_kill_has_its_137():
-    _, tasks = recorded("unhealthy")
+    tasks = recorded("unhealthy")[1]
     report = health.service_report(tasks, [])
     assert (report["state"], report["exit_code"]) == ("ready", 137)
     assert "unhealthy container" in report["error"]
@@ -162,7 +162,7 @@ def test_report_of_an_unhealthy_kill_has_its_137():
 
 def test_report_orders_tasks_by_time_not_by_text():
     # Go drops trailing zeros of the nanoseconds: ".7Z" is earlier than ".70060005Z" but sorts after it as text.
-    _, tasks = recorded("unhealthy")
+    tasks = recorded("unhealthy")[1]
     failed, ready = sorted(tasks, key=lambda t: t["Status"]["State"])
     failed["Status"]["Timestamp"] = "2026-12-07T18:54:44.7Z"
     ready["Status"]["Timestamp"] = "2026-12-07T18:54:44.70060005Z"
