@@ -35,10 +35,12 @@ engine: deps
 
 venv: $(VENV)/.installed .collections/ansible_collections/agentopia/toolbox
 
-$(VENV)/.installed: requirements.txt constraints.txt
-	@echo "==> creating $(VENV) from requirements.txt"
+# The services (services/*) are installed editable: a changed pyproject.toml reinstalls.
+$(VENV)/.installed: requirements.txt requirements-services.txt constraints.txt $(wildcard services/*/pyproject.toml)
+	@echo "==> creating $(VENV) from requirements.txt and requirements-services.txt"
 	@test -x $(VENV)/bin/python || python3 -m venv $(VENV)
-	@$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	@$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-services.txt \
+	  -c constraints.txt
 	@touch $@
 
 # Ansible finds this checkout as the collection agentopia.toolbox through ansible.cfg.
