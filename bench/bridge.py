@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Idle memory and latency of mcp_bridge.py, next to the bare server and to mcp-proxy, in one run.
+"""Idle memory and latency of the MCP bridge (services/bridge), next to the bare server and to mcp-proxy, in one run.
 
 For each round, mcp-server-time (in a venv of its own, as in the images) is started three ways:
   bare       over stdio, driven directly by this script
-  bridge     behind roles/mcp_images/files/mcp_bridge.py, run by the system python3 as in the images
+  bridge     behind the bridge laid out as in the images (launcher + package), run by the system python3
   mcp-proxy  behind PyPI mcp-proxy 0.13 (the baseline), in a venv of its own
 Each gets the same work (initialize, tools/list, one tools/call), then sits idle before its
 process tree's memory is read from /proc: RSS (what `ps` shows; shared pages counted in every
@@ -29,8 +29,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-BRIDGE = ROOT / "roles/mcp_images/files/mcp_bridge.py"
-CACHE = Path(tempfile.gettempdir()) / "agentopia-bridge-tests"  # shared with tests/unit/bridge
+SERVICE = ROOT / "services/bridge"
+CACHE = Path(tempfile.gettempdir()) / "agentopia-bridge-tests"  # shared with services/bridge/tests
+# As /opt/agentopia/bridge in the images: image/__main__.py beside the package; `python3 <dir>` runs it.
+BRIDGE = CACHE / "bridge-as-in-the-images"
 TIME_SERVER, MCP_PROXY = "mcp-server-time==2026.10.19", "mcp-proxy==0.13.0"
 ROUNDS, IDLE_SECONDS, CALLS = 3, 5.0, 300
 MB = 1024 * 1024
@@ -173,6 +175,13 @@ def latency_ms(client: Http) -> tuple[float, float]:
     return cuts[49], cuts[98]
 
 
+def lay_out_bridge() -> None:
+    shutil.rmtree(BRIDGE, ignore_errors=True)
+    package = SERVICE / "src/agentopia_bridge"
+    shutil.copytree(package, BRIDGE / "agentopia_bridge", ignore=shutil.ignore_patterns("*.pyc"))
+    shutil.copy(SERVICE / "image/__main__.py", BRIDGE / "__main__.py")
+
+
 def one_round(server: Path, proxy: Path, python: str) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     bare = Stdio([str(server)])
@@ -203,6 +212,7 @@ def one_round(server: Path, proxy: Path, python: str) -> dict[str, Any]:
 def main() -> None:
     server, proxy = venv(TIME_SERVER, "mcp-server-time"), venv(MCP_PROXY, "mcp-proxy")
     python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else shutil.which("python3") or sys.executable
+    lay_out_bridge()
     rounds = [one_round(server, proxy, python) for _round in range(ROUNDS)]
 
     def median(key: str, index: int) -> float:
@@ -216,7 +226,7 @@ def main() -> None:
     for name in ("bridge", "mcp-proxy"):
         rss, pss = median(name, 0), median(name, 1)
         p50, p99 = median(f"{name} latency", 0), median(f"{name} latency", 1)
-        label = "behind mcp_bridge.py" if name == "bridge" else f"behind {MCP_PROXY}"
+        label = "behind the bridge" if name == "bridge" else f"behind {MCP_PROXY}"
         print(f"| {label} | {rss:.1f} | {pss:.1f} | +{pss - bare_pss:.1f} | {p50:.2f} / {p99:.2f} |")
     print("Rounds (bare / bridge / mcp-proxy PSS):", "; ".join(
         f"{r['bare'][1]:.1f} / {r['bridge'][1]:.1f} / {r['mcp-proxy'][1]:.1f}" for r in rounds

@@ -42,7 +42,9 @@ import anyio
 import httpx2
 
 ROOT = Path(__file__).resolve().parents[1]
-GATEWAY_SRC = ROOT / "roles/mcp_images/files/gateway"
+GATEWAY_SRC = ROOT / "services/gateway/src"
+# Where the package lived before services/ (issue 19): a baseline revision that old has it there.
+OLD_GATEWAY_SRC = ROOT / "roles/mcp_images/files/gateway"
 FASTMCP = "fastmcp==4.1.6"
 FASTMCP_VENV = Path(tempfile.gettempdir()) / "bench-fastmcp-venv"
 TOKEN = "bench-token-" + "0" * 20
@@ -126,13 +128,17 @@ def baseline_source(rev: str, workdir: Path, plain: bool) -> str:
     """PYTHONPATH for the gateway as it was at `rev`; with `plain`, uvloop and httptools cannot be imported."""
     tree = workdir / "baseline"
     tree.mkdir()
+    source = GATEWAY_SRC.relative_to(ROOT)
+    at_rev = subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", f"{rev}:{source}"], check=False)
+    if at_rev.returncode != 0:
+        source = OLD_GATEWAY_SRC.relative_to(ROOT)
     archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", rev, str(GATEWAY_SRC.relative_to(ROOT))],
+        ["git", "-C", str(ROOT), "archive", rev, str(source)],
         capture_output=True,
         check=True,
     ).stdout
     subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
-    paths = [str(tree / GATEWAY_SRC.relative_to(ROOT))]
+    paths = [str(tree / source)]
     if plain:
         hide = workdir / "hide"
         hide.mkdir()

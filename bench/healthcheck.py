@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """CPU of one HEALTHCHECK run: the server images' bash check (mcp_health.sh) against the Python one it replaced
-(`mcp_bridge.py --check`), and the gateway's bash check (gateway_health.sh) against http_health.py.
+(the bridge's `--check`), and the gateway's bash check (gateway_health.sh) against http_health.py.
 
 Docker runs the check every interval in every container, so its CPU is a toolbox's idle cost. Both checks of a
 pair run against the same endpoint, in alternating rounds, here on loopback: a bridge in front of the tests' fake
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import socket
 import statistics
 import subprocess
@@ -23,9 +24,18 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FILES = ROOT / "roles/mcp_images/files"
-FAKE = ROOT / "tests/unit/bridge/fake_server.py"
+BRIDGE = ROOT / "services/bridge"
+GATEWAY = ROOT / "services/gateway"
+FAKE = BRIDGE / "tests/fake_server.py"
 ROUNDS = 5
+
+
+def image_bridge(work: Path) -> str:
+    """The bridge laid out as in the images: the launcher and the package in one directory, run as a program."""
+    home = work / "bridge"
+    shutil.copytree(BRIDGE / "src/agentopia_bridge", home / "agentopia_bridge", ignore=shutil.ignore_patterns("*.pyc"))
+    shutil.copy(BRIDGE / "image/__main__.py", home / "__main__.py")
+    return str(home)
 
 
 def free_port() -> int:
@@ -65,10 +75,9 @@ def main() -> None:
             "GATEWAY_LISTEN": f"127.0.0.1:{gateway_port}",
             "GATEWAY_BACKENDS": f'{{"fake": "http://127.0.0.1:{bridge_port}/mcp"}}',
             "GATEWAY_TOKEN_FILES": str(token),
-            "PYTHONPATH": str(FILES / "gateway"),
         }
         bridge = subprocess.Popen(
-            [sys.executable, str(FILES / "mcp_bridge.py"), "--listen", f"127.0.0.1:{bridge_port}", "--log-level",
+            [sys.executable, "-m", "agentopia_bridge", "--listen", f"127.0.0.1:{bridge_port}", "--log-level",
              "WARNING", "--", sys.executable, str(FAKE)],
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
@@ -78,13 +87,14 @@ def main() -> None:
         )  # fmt: skip
         try:
             url = f"http://127.0.0.1:{bridge_port}/mcp"
-            # The image runs the system python3; so do the checks here, as the image would.
+            # The image runs the system python3; so do the checks here, as the image would (the bridge's --check
+            # through its image launcher in a directory beside a copy of the package, as in /opt/agentopia/bridge).
             pairs = {
-                "server: mcp_health.sh (bash)": (["bash", str(FILES / "mcp_health.sh"), str(bridge_port), "/mcp"], env),
-                "server: mcp_bridge.py --check (python3)": (
-                    ["python3", str(FILES / "mcp_bridge.py"), "--check", url], env),
-                "gateway: gateway_health.sh (bash)": (["bash", str(FILES / "gateway_health.sh")], gateway_env),
-                "gateway: http_health.py (python3)": (["python3", str(FILES / "http_health.py")], gateway_env),
+                "server: mcp_health.sh (bash)": (
+                    ["bash", str(BRIDGE / "image/mcp_health.sh"), str(bridge_port), "/mcp"], env),
+                "server: bridge --check (python3)": (["python3", image_bridge(Path(work)), "--check", url], env),
+                "gateway: gateway_health.sh (bash)": (["bash", str(GATEWAY / "image/gateway_health.sh")], gateway_env),
+                "gateway: http_health.py (python3)": (["python3", str(GATEWAY / "image/http_health.py")], gateway_env),
             }  # fmt: skip
             for command, command_env in pairs.values():
                 wait_ready(command, command_env)

@@ -12,7 +12,7 @@ Then ROUNDS times:
 After the last round and IDLE seconds of rest, every container's memory as the engine's stats report it, and each
 server image run two more ways on the same node, after the same MCP handshake (initialize, tools/list):
   bare       the server alone over stdio (`docker run -i`, driven through ssh)
-  mcp-proxy  PyPI mcp-proxy as the bridge instead of mcp_bridge.py (its packages mounted read-only)
+  mcp-proxy  PyPI mcp-proxy as the bridge instead of ours (services/bridge) (its packages mounted read-only)
 Targets (issue 11): every server healthy within 15 s; each within 3 s of its start; a container's idle memory at
 most 20 MB above the bare server's; none near its 256 MiB limit.
 `python bench/toolbox.py [--reuse] [--memory-only]`; --reuse keeps a bench lab on which site.yml already ran,

@@ -127,20 +127,20 @@ timed() { # name, command...: runs it, appends "name N s" to $work/times
 
 gateway_port=""
 if [[ " $targets " == *" gateway "* || " $targets " == *" aggregate "* || " $targets " == *" inspector "* ]]; then
-  gateway_src="$root/roles/mcp_images/files/gateway"
-  [[ -d $gateway_src/agentopia_gateway ]] || die "no gateway at $gateway_src/agentopia_gateway"
+  # services/gateway, installed editable into .venv by `make venv`.
+  "$root/.venv/bin/python" -c 'import agentopia_gateway' 2>/dev/null ||
+    die "agentopia_gateway is not installed in .venv; run make venv (it installs services/gateway)"
   gateway_port=$(free_port)
   gateway_origin="http://127.0.0.1:$gateway_port"
   token_file="$work/token"
   # Two suite runs share one token side by side and burst far past any sane per-agent limit on a
-  # fast machine, so the limiter is off here; its own tests are in tests/unit/gateway/test_core.py.
+  # fast machine, so the limiter is off here; its own tests are in services/gateway/tests/test_core.py.
   (umask 077 && "$root/.venv/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))' >"$token_file")
   GATEWAY_LISTEN="127.0.0.1:$gateway_port" \
     GATEWAY_BACKENDS="{\"everything\": {\"url\": \"$backend_url\", \"timeout\": 30}}" \
     GATEWAY_TOKEN_FILES="$token_file" \
     GATEWAY_LOG_LEVEL=warning \
     GATEWAY_RATE_LIMIT=0 \
-    PYTHONPATH="$gateway_src" \
     "$root/.venv/bin/python" -m agentopia_gateway >"$work/gateway.log" 2>&1 &
   pids+=($!)
   wait_http "$gateway_origin/health" "the gateway" "$work/gateway.log" \

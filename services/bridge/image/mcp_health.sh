@@ -3,7 +3,7 @@
 #   mcp_health.sh [PORT] [PATH]        (default 8000 /mcp)
 # initialize (the bridge answers once its server is initialized), ping (forwarded to the server itself, so a
 # hung server fails it), then DELETE of the session. Exit 0 only when both answer with a JSON-RPC result.
-# Why bash: Docker runs it every interval in every container, and a Python check (`mcp_bridge.py --check`)
+# Why bash: Docker runs it every interval in every container, and a Python check (the bridge's `--check`)
 # spends about 100 ms of CPU per run on its interpreter and imports, this one about 5 ms.
 set -u
 shopt -s nocasematch

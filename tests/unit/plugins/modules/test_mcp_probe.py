@@ -1,5 +1,7 @@
-"""mcp_probe against a real MCP server behind the real gateway, both on loopback, run as Ansible runs a module."""
+"""mcp_probe against a real MCP server behind the real gateway (services/gateway), both on loopback."""
 
+import contextlib
+import io
 import json
 import os
 import socket
@@ -7,12 +9,11 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.agentopia.toolbox.plugins.modules import mcp_probe
 
-ROOT = Path(__file__).resolve().parents[4]
-MODULE = ROOT / "plugins/modules/mcp_probe.py"
 TOKEN = "probe-token-0123456789abcdef"
 BACKEND = """
 import sys, uvicorn
@@ -60,7 +61,6 @@ def fixture_gateway(tmp_path_factory):
     (tmp / "token").write_text(TOKEN + "\n")
     env = {
         **os.environ,
-        "PYTHONPATH": str(ROOT / "roles/mcp_images/files/gateway"),
         "GATEWAY_LISTEN": f"127.0.0.1:{gateway_port}",
         "GATEWAY_BACKENDS": json.dumps({"clock": f"http://127.0.0.1:{backend_port}/mcp"}),
         "GATEWAY_TOKEN_FILES": str(tmp / "token"),
@@ -78,16 +78,12 @@ def fixture_gateway(tmp_path_factory):
             proc.wait(timeout=10)
 
 
-def probe(tmp_path, **args) -> dict:
-    """Run the module the way Ansible does (arguments in a JSON file), return its JSON answer."""
-    args_file = tmp_path / "args.json"
-    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    # The module imports the collection's module_utils, which Ansible ships with it; here they come from the checkout.
-    env = {**os.environ, "PYTHONPATH": str(ROOT / ".collections")}
-    done = subprocess.run(
-        [sys.executable, str(MODULE), str(args_file)], capture_output=True, text=True, check=False, env=env
-    )
-    return json.loads(done.stdout)
+def probe(_tmp_path, **args) -> dict:
+    """Run the module's main() with these arguments, in-process; return the JSON it prints, as Ansible reads it."""
+    printed = io.StringIO()
+    with patch_module_args(args), contextlib.redirect_stdout(printed), pytest.raises(SystemExit):
+        mcp_probe.main()
+    return json.loads(printed.getvalue())
 
 
 def test_lists_tools_and_calls_one_through_the_gateway(gateway, tmp_path):
