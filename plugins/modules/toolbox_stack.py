@@ -227,7 +227,9 @@ class Toolbox:
         return self.client.api.inspect_service(name), self.client.api.tasks(filters={"service": name})
 
     def network_objects(self) -> list[dict]:
-        return self.client.api.networks(names=list(self.networks.values()))
+        names = set(self.networks.values())
+        # The engine's name filter matches part of a name (rec_edge finds prec_edge): keep exact names only.
+        return [net for net in self.client.api.networks(names=sorted(names)) if net["Name"] in names]
 
     # --- present ------------------------------------------------------------------------------------
     def present(self) -> dict:
