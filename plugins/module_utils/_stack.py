@@ -388,25 +388,27 @@ def plan(wanted: dict[str, dict], deployed: dict[str, dict]) -> dict[str, str]:
 
 
 def summary(service: dict) -> dict:
-    """A reviewable view of a service for --diff: what an operator reads, secrets by name only."""
+    """A reviewable view of a service for --diff: what an operator reads, secrets by name only. Fields the
+    engine leaves out of a service created some other way (no mounts, no limits, global mode) read as empty."""
     template = service["TaskTemplate"]
     container = template["ContainerSpec"]
-    limits = template["Resources"]["Limits"]
+    limits = template.get("Resources", {}).get("Limits", {})
     return {
         "image": container["Image"],
         "args": container.get("Args", []),
         "env": container.get("Env", []),
         "secrets": sorted(ref["SecretName"] for ref in container.get("Secrets") or []),
         "mounts": [
-            f"{m.get('Source', 'tmpfs')}:{m['Target']}{':ro' if m.get('ReadOnly') else ''}" for m in container["Mounts"]
+            f"{m.get('Source', 'tmpfs')}:{m['Target']}{':ro' if m.get('ReadOnly') else ''}"
+            for m in container.get("Mounts") or []
         ],
-        "replicas": service["Mode"]["Replicated"]["Replicas"],
-        "memory": limits["MemoryBytes"],
-        "nano_cpus": limits["NanoCPUs"],
-        "networks": [net["Target"] for net in template["Networks"]],
+        "replicas": service["Mode"].get("Replicated", {}).get("Replicas"),
+        "memory": limits.get("MemoryBytes"),
+        "nano_cpus": limits.get("NanoCPUs"),
+        "networks": [net["Target"] for net in template.get("Networks") or []],
         "ports": [
             f"{p['PublishedPort']}:{p['TargetPort']}/{p['PublishMode']}"
-            for p in service["EndpointSpec"].get("Ports", [])
+            for p in service.get("EndpointSpec", {}).get("Ports", [])
         ],
         "hash": service["Labels"].get(HASH_LABEL, ""),
         "version": service["Labels"].get(VERSION_LABEL, ""),

@@ -7,6 +7,8 @@ a secret reference it does not know, a network or secret still in use). A servic
 of the case its image plays. The fake decides nothing the module decides.
 """
 
+from __future__ import annotations
+
 import copy
 import functools
 import inspect
@@ -470,9 +472,11 @@ def test_purge_is_refused_whole_while_a_service_outside_uses_a_network(run_modul
 def test_absent_in_check_mode_reports_the_change_and_calls_nothing(run_module, connect, clock, arguments, purge):
     engine = connect(recorded_toolbox(clock, without=("monitoring_prometheus",)))
     before = copy.deepcopy(engine_objects(engine))
-    result = run_module(toolbox_stack.main, arguments(state="absent", purge=purge), check_mode=True)
+    # With --diff: the recorded gateway has no mounts and no limits, which the summary must read as empty.
+    result = run_module(toolbox_stack.main, arguments(state="absent", purge=purge), check_mode=True, diff=True)
     assert result["changed"] is True
     assert result["actions"] == {"rec_gateway": "remove"}
+    assert result["diff"]["before"]["rec_gateway"]["mounts"] == [] and result["diff"]["after"] == {}
     assert engine.calls == []
     assert engine_objects(engine) == before
 
@@ -496,7 +500,7 @@ def test_a_purge_waits_for_the_removed_services_containers_to_stop(run_module, d
     assert result["changed"] is True
     # The networks went only once the containers had stopped (the fake engine refuses them before).
     assert clock.now - started >= CONTAINER_STOP_SECONDS
-    assert [method for method, _ in deployed.calls].count("remove_network") == 2
+    assert [call[0] for call in deployed.calls].count("remove_network") == 2
     assert engine_objects(deployed) == ([], [], [], [])
 
 
@@ -516,7 +520,7 @@ def test_a_crash_looping_update_is_rolled_back_and_fails_naming_the_service(run_
     result = failed.value.result
     assert result["actions"] == {"rec_clock": "update", "rec_gateway": "unchanged"}
     update, undo = [arguments for method, arguments in deployed.calls if method == "update_service"]
-    assert [method for method, _ in deployed.calls] == ["update_service", "update_service"]
+    assert [call[0] for call in deployed.calls] == ["update_service", "update_service"]
     assert update["task_template"]["ContainerSpec"]["Image"] == BAD_TIME
     # The rollback put back the definition deployed before the run, field by field.
     assert undo["service"] == before["ID"]
