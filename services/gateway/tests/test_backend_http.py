@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -209,3 +211,67 @@ async def test_a_malformed_answer_is_not_sent_again() -> None:
     finally:
         listener.close()
         await listener.wait_closed()
+
+
+@contextlib.asynccontextmanager
+async def raw_server(handle: Any) -> AsyncIterator[str]:
+    listener = await asyncio.start_server(handle, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{listener.sockets[0].getsockname()[1]}/mcp"
+    finally:
+        listener.close()
+        await listener.wait_closed()
+
+
+async def test_httpcore_errors_reach_the_caller_as_httpx_errors_of_the_same_kind() -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        await reader.read()  # never answers; returns when the client hangs up
+
+    async def cut_short(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nok")
+        await writer.drain()
+        writer.close()
+
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        refused = f"http://127.0.0.1:{unused.getsockname()[1]}/mcp"
+    transport = BackendTransport(httpx2.Limits(max_connections=1))
+    async with httpx2.AsyncClient(transport=transport, trust_env=False) as http:
+        with pytest.raises(httpx2.ConnectError) as refused_error:
+            await http.get(refused)
+        assert refused_error.value.request.url == refused
+        assert isinstance(refused_error.value.__cause__, httpcore2.ConnectError)
+
+        async with raw_server(silent) as url:
+            with pytest.raises(httpx2.ReadTimeout):
+                await http.get(url, timeout=httpx2.Timeout(1.0, read=0.2))
+            # The one connection is held by an open answer: the next request times out waiting for it.
+            async with raw_server(cut_short) as short_url, http.stream("GET", short_url) as held:
+                with pytest.raises(httpx2.PoolTimeout):
+                    await http.get(url, timeout=httpx2.Timeout(1.0, pool=0.2))
+                # A body that ends before its Content-Length, while it streams.
+                with pytest.raises(httpx2.RemoteProtocolError) as cut_error:
+                    await held.aread()
+                assert isinstance(cut_error.value.__cause__, httpcore2.RemoteProtocolError)
+
+
+async def test_closing_the_client_closes_the_backend_connections() -> None:
+    hung_up = anyio.Event()
+
+    async def answer_then_wait(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+        if await reader.read() == b"":
+            hung_up.set()
+        writer.close()
+
+    async with raw_server(answer_then_wait) as url:
+        http = httpx2.AsyncClient(transport=BackendTransport(httpx2.Limits()), trust_env=False)
+        assert (await http.get(url)).text == "ok"  # the connection stays open, kept alive in the pool
+        assert not hung_up.is_set()
+        await http.aclose()
+        with anyio.fail_after(2):
+            await hung_up.wait()

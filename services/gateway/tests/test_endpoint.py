@@ -77,13 +77,19 @@ async def test_initialize_and_raw_tool_calls(tmp_path: Path) -> None:
             assert r.status_code == 200 and message["id"] == msg_id
             assert message["result"]["content"][0]["text"] == "42" and message["result"]["isError"] is False
         # Sequential calls reuse one backend connection: each answer's stream is read to its end.
+        # The connection each backend answer came on: httpcore's "network_stream" response extension.
         link = gw.pools["alpha"].pick()
-        pool = link.http._transport._pool
-        before = list(pool.connections)
+        connections: list[Any] = []
+
+        async def record_connection(response: httpx2.Response) -> None:
+            connections.append(response.extensions["network_stream"])
+
+        link.http.event_hooks["response"].append(record_connection)
         for n in range(10):
             r = await http.post(url, json=call(n, "alpha__add", {"a": n, "b": 1}), headers=session)
             assert r.json()["result"]["content"][0]["text"] == str(n + 1)
-        assert all(c in before for c in pool.connections)  # no new connection
+        link.http.event_hooks["response"].remove(record_connection)
+        assert len(connections) == 10 and len(set(connections)) == 1
         # A tool error stays a result with isError; a bad name is a JSON-RPC error from the gateway.
         r = await http.post(url, json=call(2, "alpha__add", {"a": 1}), headers=session)
         assert r.json()["result"]["isError"] is True
@@ -208,15 +214,17 @@ async def test_cancel_timeout_and_get_stream(tmp_path: Path) -> None:
         assert r.json()["error"]["message"] == "server 'alpha' did not answer within 0.3 s"
 
         # The standalone stream stays open (nothing is sent on it) until the session ends.
-        streams = gw.metrics.open_streams.labels("aggregate")
+        def streams() -> float | None:
+            return gw.metrics.registry.get_sample_value("gateway_open_streams", {"route": "aggregate"})
+
         async with http.stream("GET", url, headers={**session, "Accept": "text/event-stream"}) as stream:
             assert stream.status_code == 200
-            await wait_for(lambda: streams._value.get() == 1)
+            await wait_for(lambda: streams() == 1)
             assert (await http.delete(url, headers=session)).status_code == 200
             with anyio.fail_after(5):
                 async for _chunk in stream.aiter_bytes():
                     pass
-        assert streams._value.get() == 0
+        assert streams() == 0
 
 
 async def test_dead_backend_and_backend_session_lost(tmp_path: Path) -> None:

@@ -363,15 +363,18 @@ async def test_get_stream_is_released_when_the_client_leaves(tmp_path: Path) -> 
         await http.post(
             url + "/servers/alpha/mcp", json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=session
         )
-        streams = gateway.metrics.open_streams.labels("server")
+
+        def streams() -> float | None:
+            return gateway.metrics.registry.get_sample_value("gateway_open_streams", {"route": "server"})
+
         async with http.stream(
             "GET", url + "/servers/alpha/mcp", headers={**session, "Accept": "text/event-stream"}
         ) as stream:
             assert stream.status_code == 200
             assert stream.headers["content-type"].startswith("text/event-stream")
-            await wait_for(lambda: streams._value.get() == 1)
+            await wait_for(lambda: streams() == 1)
         # The client hung up on an idle stream: the gateway notices and lets go of the backend's.
-        await wait_for(lambda: streams._value.get() == 0)
+        await wait_for(lambda: streams() == 0)
         r = await http.delete(url + "/servers/alpha/mcp", headers=session)
         assert r.status_code < 300
 
@@ -390,14 +393,17 @@ async def test_pass_through_requests_queue_at_their_cap_but_streams_do_not(tmp_p
             note = {"jsonrpc": "2.0", "method": "notifications/initialized"}
             assert (await http.post(url + "/servers/alpha/mcp", json=note, headers=session)).status_code == 202
             sessions.append(session)
-        streams = gateway.metrics.open_streams.labels("server")
+
+        def streams() -> float | None:
+            return gateway.metrics.registry.get_sample_value("gateway_open_streams", {"route": "server"})
+
         async with contextlib.AsyncExitStack() as held:
             for session in sessions:
                 stream = await held.enter_async_context(
                     http.stream("GET", url + "/servers/alpha/mcp", headers={**session, "Accept": "text/event-stream"})
                 )
                 assert stream.status_code == 200
-            await wait_for(lambda: streams._value.get() == 3)
+            await wait_for(lambda: streams() == 3)
             answers: list[int] = []
 
             async def call(session: dict[str, str], number: int) -> None:

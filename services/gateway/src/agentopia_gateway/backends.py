@@ -10,7 +10,7 @@ import logging
 import socket
 import ssl
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -163,39 +163,123 @@ class _CoalescingBackend(httpcore2.AsyncNetworkBackend):
         await self._backend.sleep(seconds)
 
 
-class BackendTransport(httpx2.AsyncHTTPTransport):
+# Why the collection writes its own transport: httpx's AsyncHTTPTransport builds its httpcore pool itself and takes
+# no network backend, and the coalescing backend above must sit under the pool. So BackendTransport owns a public
+# httpcore pool and does the two conversions httpx's transport does: the request into httpcore's, the answer and
+# httpcore's exceptions (when sending and while the body streams) back into httpx's. It has no proxy: backends are
+# on the stack's own network, and nothing here reads the environment (httpx's trust_env, off).
+
+# httpcore's exception types and httpx's, each subclass before its base: the first match is the most specific.
+_HTTPX_ERROR_FOR: tuple[tuple[type[Exception], type[httpx2.TransportError]], ...] = (
+    (httpcore2.PoolTimeout, httpx2.PoolTimeout),
+    (httpcore2.ConnectTimeout, httpx2.ConnectTimeout),
+    (httpcore2.ReadTimeout, httpx2.ReadTimeout),
+    (httpcore2.WriteTimeout, httpx2.WriteTimeout),
+    (httpcore2.TimeoutException, httpx2.TimeoutException),
+    (httpcore2.ConnectError, httpx2.ConnectError),
+    (httpcore2.ReadError, httpx2.ReadError),
+    (httpcore2.WriteError, httpx2.WriteError),
+    (httpcore2.NetworkError, httpx2.NetworkError),
+    (httpcore2.RemoteProtocolError, httpx2.RemoteProtocolError),
+    (httpcore2.LocalProtocolError, httpx2.LocalProtocolError),
+    (httpcore2.ProtocolError, httpx2.ProtocolError),
+    (httpcore2.UnsupportedProtocol, httpx2.UnsupportedProtocol),
+)
+
+
+@contextlib.contextmanager
+def _httpx_errors(request: httpx2.Request) -> Iterator[None]:
+    """httpcore's exceptions raised as httpx's (what the client and the gateway catch), the original as the cause."""
+    try:
+        yield
+    except Exception as exc:
+        for core_type, httpx_type in _HTTPX_ERROR_FOR:
+            if isinstance(exc, core_type):
+                raise httpx_type(str(exc), request=request) from exc
+        raise
+
+
+class _BackendBody(httpx2.AsyncByteStream):
+    """An httpcore answer's body read through httpx; closing it gives its connection back to the pool."""
+
+    def __init__(self, answer: httpcore2.Response, body: AsyncIterable[bytes], request: httpx2.Request) -> None:
+        self._answer = answer
+        self._body = body
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        # The body stream itself, not answer.aiter_stream(): that one may be iterated only once, and DrainOnClose
+        # iterates again to read what its reader left.
+        with _httpx_errors(self._request):
+            async for chunk in self._body:
+                yield chunk
+
+    async def aclose(self) -> None:
+        with _httpx_errors(self._request):
+            await self._answer.aclose()
+
+
+class BackendTransport(httpx2.AsyncBaseTransport):
     """HTTP to backends: request head and body in one write; a request the backend closed a kept-alive
     connection on without reading it is sent once more; with `drain_timeout`, POST responses closed early
     are drained so their connection is reused (see DrainOnClose)."""
 
     def __init__(self, limits: httpx2.Limits, drain_timeout: float = 0.0, drain_bytes: int = 0) -> None:
-        super().__init__(limits=limits, trust_env=False)
-        # The one place that reaches into httpx and httpcore: httpx's transport takes no network backend (httpcore's
-        # pool does, but httpx builds the pool itself), so the pool's is wrapped after the fact. The pool reads it
-        # only when it opens a connection.
-        pool = self._pool
-        pool._network_backend = _CoalescingBackend(pool._network_backend)
+        self._pool = httpcore2.AsyncConnectionPool(
+            # What httpx gives its own pool with verify on and trust_env off: the default CA bundle, no SSL_CERT_*.
+            ssl_context=httpx2.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_CoalescingBackend(httpcore2.AnyIOBackend()),
+        )
         self._drain_timeout = drain_timeout
         self._drain_bytes = drain_bytes
 
+    async def _send(self, request: httpx2.Request) -> httpcore2.Response:
+        core_request = httpcore2.Request(
+            method=request.method,
+            url=httpcore2.URL(
+                scheme=request.url.raw_scheme,
+                host=request.url.raw_host,
+                port=request.url.port,
+                target=request.url.raw_path,
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,  # the timeouts, among others
+        )
+        return await self._pool.handle_async_request(core_request)
+
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        try:
-            response = await super().handle_async_request(request)
-        except httpx2.ReadError as exc:
-            # Closed before any byte of an answer: an EOF (ClosedUnanswered, from CoalescingStream) or a reset (a
-            # close with our request unread in its buffer sends RST). A malformed answer (RemoteProtocolError)
-            # means the request ran, and is not sent again.
-            # The HTTP/1.1 keep-alive race: the backend closed a pooled connection as idle while this request
-            # was on its way (an overloaded backend's keep-alive timer fires before it reads the socket). It
-            # closed without reading the request, so it never ran: send it once more, on another connection.
-            logger.info(
-                "backend %s: kept-alive connection closed unanswered (%s); sent again", request.url.netloc.decode(), exc
-            )
-            response = await super().handle_async_request(request)
+        with _httpx_errors(request):
+            try:
+                answer = await self._send(request)
+            except httpcore2.ReadError as exc:
+                # Closed before any byte of an answer: an EOF (ClosedUnanswered, from CoalescingStream) or a reset
+                # (a close with our request unread in its buffer sends RST). A malformed answer
+                # (RemoteProtocolError) means the request ran, and is not sent again.
+                # The HTTP/1.1 keep-alive race: the backend closed a pooled connection as idle while this request
+                # was on its way (an overloaded backend's keep-alive timer fires before it reads the socket). It
+                # closed without reading the request, so it never ran: send it once more, on another connection.
+                logger.info(
+                    "backend %s: kept-alive connection closed unanswered (%s); sent again",
+                    request.url.netloc.decode(),
+                    exc,
+                )
+                answer = await self._send(request)
+        if not isinstance(answer.stream, AsyncIterable):
+            raise TypeError("an async connection pool answered with a synchronous body")
+        body: httpx2.AsyncByteStream = _BackendBody(answer, answer.stream, request)
         # Only POST answers end on their own; a GET stream is closed when the session ends and has no end.
-        if self._drain_timeout > 0 and request.method == "POST" and isinstance(response.stream, httpx2.AsyncByteStream):
-            response.stream = DrainOnClose(response.stream, self._drain_timeout, self._drain_bytes)
-        return response
+        if self._drain_timeout > 0 and request.method == "POST":
+            body = DrainOnClose(body, self._drain_timeout, self._drain_bytes)
+        return httpx2.Response(
+            status_code=answer.status, headers=answer.headers, stream=body, extensions=answer.extensions
+        )
+
+    async def aclose(self) -> None:
+        await self._pool.aclose()
 
 
 @dataclass(slots=True)
