@@ -73,8 +73,8 @@ class _UnixHTTP(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 def test_end_to_end_through_the_proxy(tmp_path, monkeypatch):
     engine_path, proxy_path = str(tmp_path / "engine.sock"), str(tmp_path / "proxy.sock")
     engine = _UnixHTTP(engine_path, _Engine)
-    monkeypatch.setattr(apiproxy._Handler, "upstream", engine_path)
-    proxy = apiproxy._Server(proxy_path, apiproxy._Handler)
+    monkeypatch.setattr(apiproxy.ProxyHandler, "upstream", engine_path)
+    proxy = apiproxy.ProxyServer(proxy_path, apiproxy.ProxyHandler)
     for server in (engine, proxy):
         threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -83,7 +83,7 @@ def test_end_to_end_through_the_proxy(tmp_path, monkeypatch):
         assert client.inspect(ID_A) == {"State": {"Pid": 1}}
         assert client.containers() == [{"Id": "x"}]  # again, on a new connection after the proxy closed one
         with pytest.raises(DockerError, match="403"):
-            client._get("/containers/create")
+            client.get("/containers/create")
         assert _Engine.seen == ["/containers/json?all=1", f"/containers/{ID_A}/json", "/containers/json?all=1"]
         client.close()
     finally:

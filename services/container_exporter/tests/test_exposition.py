@@ -88,13 +88,13 @@ def test_label_strings_are_reused_and_bounded(monkeypatch):
     gauge.add_metric(["1"], 1)
     writer.render([gauge])
     writer.render([gauge])
-    assert len(writer._labels) == 1
-    monkeypatch.setattr(exposition, "_CACHE_LIMIT", 3)
+    assert len(writer.label_cache) == 1
+    monkeypatch.setattr(exposition, "LABEL_CACHE_LIMIT", 3)
     many = GaugeMetricFamily("g", "Gauge.", labels=["x"])
     for n in range(10):
         many.add_metric([str(n)], n)
     assert parsed(writer.render([many]).decode())["g"][2][-1] == ("g", [("x", "9")], 9.0)
-    assert len(writer._labels) <= 3
+    assert len(writer.label_cache) <= 3
 
 
 def test_server_metrics_health_and_404():

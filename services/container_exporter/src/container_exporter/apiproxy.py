@@ -54,7 +54,7 @@ def parse_head(head: bytes) -> tuple[str, str, dict[str, str]] | None:
     return method, path, headers
 
 
-class _Handler(socketserver.BaseRequestHandler):
+class ProxyHandler(socketserver.BaseRequestHandler):
     upstream: str = "/var/run/docker.sock"
 
     def handle(self) -> None:
@@ -90,13 +90,13 @@ class _Handler(socketserver.BaseRequestHandler):
                 conn.sendall(chunk)
 
 
-class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+class ProxyServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
 
 
 def main() -> int:
     listen = os.environ.get("APIPROXY_LISTEN", "/run/container-exporter/docker.sock")
-    _Handler.upstream = os.environ.get("APIPROXY_UPSTREAM", "/var/run/docker.sock")
+    ProxyHandler.upstream = os.environ.get("APIPROXY_UPSTREAM", "/var/run/docker.sock")
     mode = os.environ.get("APIPROXY_SOCKET_MODE", "0666")
     try:
         socket_mode = int(mode, 8)
@@ -105,9 +105,9 @@ def main() -> int:
         return 2
     if os.path.exists(listen):
         os.unlink(listen)  # a socket left by the previous task on this node
-    with _Server(listen, _Handler) as server:
+    with ProxyServer(listen, ProxyHandler) as server:
         os.chmod(listen, socket_mode)
-        print(f"apiproxy: {listen} -> {_Handler.upstream} (read-only listings only)", flush=True)
+        print(f"apiproxy: {listen} -> {ProxyHandler.upstream} (read-only listings only)", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever()
     return 0

@@ -37,7 +37,7 @@ class DockerClient:
         self.timeout = timeout
         self._conn: _UnixConnection | None = None
 
-    def _get(self, path: str) -> Any:
+    def get(self, path: str) -> Any:
         for attempt in (1, 2):
             if self._conn is None:
                 self._conn = _UnixConnection(self.socket_path, self.timeout)
@@ -60,10 +60,10 @@ class DockerClient:
 
     def containers(self) -> list[dict[str, Any]]:
         # all=1: task containers that exited between two scrapes still count as task starts.
-        return self._get("/containers/json?all=1")
+        return self.get("/containers/json?all=1")
 
     def inspect(self, container_id: str) -> dict[str, Any]:
-        return self._get(f"/containers/{container_id}/json")
+        return self.get(f"/containers/{container_id}/json")
 
     def close(self) -> None:
         if self._conn is not None:

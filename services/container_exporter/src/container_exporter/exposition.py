@@ -18,7 +18,7 @@ from prometheus_client.registry import CollectorRegistry
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _SIMPLE = {"counter", "gauge", "unknown"}
-_CACHE_LIMIT = 20000
+LABEL_CACHE_LIMIT = 20000
 
 
 def _escape_value(value: str) -> str:
@@ -46,17 +46,17 @@ class TextWriter:
     """Renders a registry; remembers label strings between scrapes (bounded)."""
 
     def __init__(self) -> None:
-        self._labels: dict[tuple[tuple[str, str], ...], str] = {}
+        self.label_cache: dict[tuple[tuple[str, str], ...], str] = {}
 
     def _label_string(self, labels: dict[str, str]) -> str:
         key = tuple(labels.items())
-        text = self._labels.get(key)
+        text = self.label_cache.get(key)
         if text is None:
-            if len(self._labels) >= _CACHE_LIMIT:
-                self._labels.clear()
+            if len(self.label_cache) >= LABEL_CACHE_LIMIT:
+                self.label_cache.clear()
             inner = ",".join(f'{name}="{_escape_value(value)}"' for name, value in key)
             text = "{" + inner + "}" if inner else ""
-            self._labels[key] = text
+            self.label_cache[key] = text
         return text
 
     def render(self, families: Iterable[Metric]) -> bytes:
