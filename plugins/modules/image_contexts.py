@@ -12,7 +12,7 @@ version_added: 0.1.0
 description:
   - Computes, for each image of a plan in build order, one input hash over its rendered Dockerfile, every file of
     its build context (name, mode, content) and the identity of each image it starts FROM (C(from),
-    C(build_from)): an earlier image of the plan contributes its own input hash, a base the identity in O(bases).
+    C(build_from)); an earlier image of the plan contributes its own input hash, a base the identity in O(bases).
     A change to one file therefore changes that image's hash and those of the images built FROM it, nothing else.
   - A context is the role files an image names in C(files) (by basename, mode 0755), C(build-ca.pem) from O(ca_file)
     for images with C(ca), and for images with C(tree) the service C(<services_dir>/<tree>)'s C(src/), C(image/)

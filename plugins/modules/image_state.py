@@ -15,7 +15,7 @@ description:
     controller which images need a build, an audit or an SBOM, with one round trip for all of them.
   - Images, reports and files that are not there are left out of the result; nothing is ever changed.
   - An image that agentopia.toolbox.image_sbom labelled lists, in RV(images.ids), the ID of the image it labelled
-    too (same filesystem): the audit report written before the label still answers for it.
+    too (same filesystem), since the audit report written before the label still answers for it.
 author: agentopia.toolbox contributors (@agentopia)
 extends_documentation_fragment:
   - agentopia.toolbox.attributes
