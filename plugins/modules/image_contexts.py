@@ -18,7 +18,7 @@ description:
     for images with C(ca), and for images with C(tree) the service C(<services_dir>/<tree>)'s C(src/), C(image/)
     (mode 0755) and C(requirements.txt), never its tests, caches or build metadata.
   - With O(archive), writes each named image's context as one tar in O(archive_dir) (sorted names, owner root,
-    times O(mtime)): the same inputs give the same bytes.
+    times O(mtime)), so the same inputs give the same bytes.
   - This is an action plugin; it runs on the controller only and never contacts a host.
 author: agentopia.toolbox contributors (@agentopia)
 extends_documentation_fragment:
