@@ -5,12 +5,12 @@ or build metadata. The bridge images run the package through its launcher, with 
 
 import os
 import re
-from pathlib import Path
 
 import pytest
 import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
+from ansible_collections.agentopia.toolbox.plugins.module_utils import _image_inputs as image_inputs
 from rolevars import ROLES, load, render_text
 
 SERVICES = ROLES.parent / "services"
@@ -60,14 +60,13 @@ TREES = {"bridge": "agentopia_bridge", "gateway": "agentopia_gateway"}
 
 
 def mcp_context(entry):
-    """The build context tasks/image.yml and tasks/tree.yml make for a plan entry, as paths."""
-    context = [Path(name).name for name in entry.get("files", [])]
+    """The build context image_contexts packs for a plan entry (the role's own rule), as paths."""
+    tree = None
     if "tree" in entry:
-        variables = {**PLAN_VARIABLES, "mcp_images__image": entry}
-        variables["mcp_images__tree_src"] = service_files(entry["tree"], TREES[entry["tree"]])
-        files = Templar(loader=DataLoader(), variables=variables).template(variables["mcp_images__tree_files"])
-        context += [f"{entry['tree']}/{path}" for path in files]
-    return context
+        listed = service_files(entry["tree"], TREES[entry["tree"]])["files"]
+        tree = [os.path.relpath(item["path"], SERVICES / entry["tree"]) for item in listed]
+    files = image_inputs.context_files(entry, str(MCP_IMAGES / "files"), str(SERVICES), "", tree)
+    return [item.name for item in files]
 
 
 @pytest.mark.parametrize("entry", [e for e in PLAN if "tree" in e], ids=lambda e: e["key"])
