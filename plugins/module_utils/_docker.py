@@ -12,12 +12,16 @@ from contextlib import contextmanager
 
 try:
     from docker import DockerClient
-    from docker.errors import DockerException
+    from docker.errors import DockerException, NotFound  # pylint: disable=unused-import  # re-exported for the modules
 
     DOCKER_IMPORT_ERROR = None
 except ImportError:  # reported by each module through missing_required_lib
     DockerClient = None
     DockerException = Exception
+
+    class NotFound(Exception):
+        """Stands in for docker.errors.NotFound, which nothing raises without the SDK."""
+
     DOCKER_IMPORT_ERROR = traceback.format_exc()
 
 # Label carried by every object this collection manages, with the logical name as value.

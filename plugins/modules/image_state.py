@@ -14,8 +14,8 @@ description:
     agentopia.toolbox.image_audit JSON report and the SHA-256 of each named file, so a role can decide on the
     controller which images need a build, an audit or an SBOM, with one round trip for all of them.
   - Images, reports and files that are not there are left out of the result; nothing is ever changed.
-  - An image that agentopia.toolbox.image_sbom labelled lists, in RV(images.ids), the ID of the image it labelled
-    too (same filesystem), since the audit report written before the label still answers for it.
+  - An image that agentopia.toolbox.image_sbom labelled lists, in the C(ids) of its entry in RV(images), the ID of
+    the image it labelled too (same filesystem), since the audit report written before the label still answers for it.
 author: agentopia.toolbox contributors (@agentopia)
 extends_documentation_fragment:
   - agentopia.toolbox.attributes
@@ -33,7 +33,8 @@ options:
     default: []
   reports:
     description:
-      - Paths on the host of JSON reports of agentopia.toolbox.image_audit (its O(image_audit#module:report_json)).
+      - Paths on the host of JSON reports of agentopia.toolbox.image_audit (what it writes as its
+        O(agentopia.toolbox.image_audit#module:report_json)).
     type: list
     elements: path
     default: []
@@ -82,6 +83,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.agentopia.toolbox.plugins.module_utils._docker import (
     DOCKER_CLIENT_ARGS,
     DockerException,
+    NotFound,
     ToolboxError,
     docker_client,
 )
@@ -132,9 +134,9 @@ def execute_module(module):
     for name in params["images"]:
         try:
             attrs = client.api.inspect_image(name)
+        except NotFound:
+            continue
         except DockerException as exc:
-            if getattr(getattr(exc, "response", None), "status_code", None) == 404:
-                continue
             raise ToolboxError(f"cannot inspect the image {name}: {exc}") from exc
         labels = (attrs.get("Config") or {}).get("Labels") or {}
         images[name] = {"id": attrs["Id"], "ids": image_ids(client, attrs), "labels": labels}

@@ -108,15 +108,11 @@ from ansible_collections.agentopia.toolbox.plugins.module_utils import _registry
 from ansible_collections.agentopia.toolbox.plugins.module_utils._docker import (
     DOCKER_CLIENT_ARGS,
     DockerException,
+    NotFound,
     ToolboxError,
     docker_client,
 )
 from ansible_collections.agentopia.toolbox.plugins.module_utils._module import DOCKER_SDK, keeping, run_module
-
-try:
-    from docker.errors import NotFound
-except ImportError:  # reported by run_module through missing_required_lib
-    NotFound = Exception
 
 
 def inspect(api, ref):
@@ -250,7 +246,8 @@ def main():
         argument_spec={
             "images": {"type": "list", "elements": "str", "required": True},
             "registry": {"type": "str", "required": True},
-            "keys": {"type": "dict", "default": {}},
+            # Image names by kind, not key material.
+            "keys": {"type": "dict", "default": {}, "no_log": False},
             "record": {"type": "path"},
             **DOCKER_CLIENT_ARGS,
         },

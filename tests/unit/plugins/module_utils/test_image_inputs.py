@@ -159,7 +159,8 @@ def converged():
     return {"images": images, "reports": reports, "files": files}
 
 
-def work(state, policy=POLICY, hashes_=INPUTS):
+def work(state, policy=None, hashes_=None):
+    policy, hashes_ = policy or POLICY, hashes_ or INPUTS
     return {
         w["key"]: (w["build"], w["audit"], w["sbom"]) for w in inputs.stage_work(PLAN, hashes_, state, PATHS, policy)
     }
