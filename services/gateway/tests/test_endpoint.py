@@ -212,6 +212,8 @@ async def test_cancel_timeout_and_get_stream(tmp_path: Path) -> None:
         )
         r = await http.post(url, json=call("t", "alpha__slow", {"seconds": 2}), headers=session)
         assert r.json()["error"]["message"] == "server 'alpha' did not answer within 0.3 s"
+        timeouts = {"server": "alpha", "tool": "slow", "outcome": "timeout"}
+        assert gw.metrics.registry.get_sample_value("gateway_tool_calls_total", timeouts) == 1.0
 
         # The standalone stream stays open (nothing is sent on it) until the session ends.
         def streams() -> float | None:

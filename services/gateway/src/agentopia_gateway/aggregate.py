@@ -58,6 +58,10 @@ def split_uri(prefixed: str) -> tuple[str, str] | None:
     return server, uri
 
 
+class BackendTimeout(MCPError):
+    """A backend did not answer within its timeout; the metrics count it as outcome "timeout"."""
+
+
 @dataclass(slots=True)
 class Link:
     """One pooled backend session: the SDK client, and what the raw tools/call path (endpoint.py) needs to
@@ -224,8 +228,8 @@ class BackendPool:
             f"server {self.name!r} is unavailable (no replica answers); its tools return when it does",
         )
 
-    def timed_out(self) -> MCPError:
-        return MCPError(
+    def timed_out(self) -> BackendTimeout:
+        return BackendTimeout(
             types.INTERNAL_ERROR, f"server {self.name!r} did not answer within {self.backend.config.timeout:g} s"
         )
 
@@ -340,7 +344,7 @@ class Aggregator:
             outcome = "error" if getattr(result, "is_error", False) else "ok"
             return result
         except MCPError as exc:
-            outcome = "timeout" if "did not answer" in exc.message else "unavailable"
+            outcome = "timeout" if isinstance(exc, BackendTimeout) else "unavailable"
             raise
         finally:
             self.metrics.tool_calls.labels(pool.name, name, outcome).inc()

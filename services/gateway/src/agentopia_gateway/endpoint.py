@@ -39,7 +39,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.types import Receive, Scope, Send
 
 from . import __version__
-from .aggregate import NAME_SEP, URI_SEP, Aggregator, BackendPool
+from .aggregate import NAME_SEP, URI_SEP, Aggregator, BackendPool, BackendTimeout
 from .config import Settings
 from .errors import BodyTooLarge, json_error
 from .metrics import Metrics
@@ -355,7 +355,7 @@ class AggregateEndpoint:
                 error = _error(msg_id, REQUEST_CANCELLED, "request cancelled")
         except MCPError as exc:
             if not answered:  # past the answer, a failure only costs the connection
-                outcome = "timeout" if "did not answer" in exc.error.message else "unavailable"
+                outcome = "timeout" if isinstance(exc, BackendTimeout) else "unavailable"
                 error = _error(msg_id, exc.error.code, exc.error.message)
         finally:
             session.calls.pop(msg_id, None)
