@@ -127,7 +127,8 @@ def registry_answer(module, api, ref, reference):
     """The digest the registry answers for reference (``repo@sha256:...``), None when it lacks that manifest or
     cannot be asked (warned: the push then says why)."""
     try:
-        return ((api.inspect_distribution(reference) or {}).get("Descriptor") or {}).get("Digest")
+        # The engine answers with the OCI descriptor's own (lower-case) keys.
+        return ((api.inspect_distribution(reference) or {}).get("Descriptor") or {}).get("digest")
     except NotFound:
         return None
     except DockerException as exc:
