@@ -55,12 +55,15 @@ def digest_of(reference: str) -> str:
     return reference.rpartition("@")[2]
 
 
-def is_current(image: dict[str, Any] | None, registry: str, ref: str, answer: str | None) -> bool:
+def is_current(
+    image: dict[str, Any] | None, registry: str, ref: str, answer: str | None, pending: frozenset[str] = frozenset()
+) -> bool:
     """True when nothing is to be done for ``ref``: the local image carries the registry tag and a digest of the
     registry's repository, and the registry still holds that manifest (``answer``, the digest it answered for
     it, is that digest). A rebuilt image is a new ID without that digest; a registry that lost its data (a new
-    volume) answers None."""
-    if not image:
+    volume) answers None. A ref in ``pending`` (an image the images stage will rebuild: its check run's preview)
+    is never current, whatever the local image and the registry say."""
+    if not image or ref in pending:
         return False
     reference = published(image, repository(registry, ref))
     return (
@@ -82,6 +85,15 @@ def check_keys(keys: dict[str, str], images: list[str]) -> None:
     for key, ref in sorted(keys.items()):
         if ref not in images:
             raise ValueError(f"keys.{key} names {ref!r}, which is not one of images; add it to images or drop the key")
+
+
+def check_pending(pending: list[str], images: list[str]) -> None:
+    """Every pending image is one of the images of the same call."""
+    for ref in pending:
+        if ref not in images:
+            raise ValueError(
+                f"pending names {ref!r}, which is not one of images; add it to images or drop it from pending"
+            )
 
 
 def merged_record(

@@ -45,6 +45,20 @@ options:
         Recorded with the digests in O(record).
     type: dict
     default: {}
+  pending:
+    description:
+      - Images of O(images) the images stage will rebuild (its check run's preview, C(mcp_images_pending) and
+        C(base_image_pending)) - reported as to push, with no digest, whatever the local image and the registry
+        hold, since the image that will be pushed is not built yet. The registry is not asked about them, and in
+        check mode they need not be on the engine.
+      - In a real run the images stage has built them and this list is empty; an image given here anyway is
+        tagged and pushed again, which is harmless (the registry already holds the same bytes and answers with
+        the same digest).
+      - Every entry must be one of O(images).
+    type: list
+    elements: str
+    default: []
+    version_added: 0.1.0
   record:
     description:
       - Path on the host of the record file to keep up to date (mode C(0644); missing parent directories are created
@@ -52,8 +66,9 @@ options:
       - A file that is not such a record is replaced, with a warning.
     type: path
 notes:
-  - In check mode nothing is tagged, pushed or written; RV(pushed) lists the images a real run would push, and
-    RV(digests) holds only the current images (a digest is known only once an image is pushed).
+  - In check mode nothing is tagged, pushed or written; RV(pushed) lists the images a real run would push (every
+    image of O(pending) among them), and RV(digests) holds only the current images (a digest is known only once
+    an image is pushed).
   - An image whose registry check fails for another reason than a missing manifest (registry down, login refused)
     is pushed, with a warning; the push then reports the registry's error.
 seealso:
@@ -69,6 +84,14 @@ EXAMPLES = r"""
     record: /etc/agentopia/registry-published.json
   register: published
 
+- name: Preview a run whose images stage rebuilds the time image (check mode)
+  agentopia.toolbox.registry_push:
+    images: [agentopia/base:0.1.0, agentopia/mcp-time:0.1.0]
+    registry: registry.lab:5000
+    pending: [agentopia/mcp-time:0.1.0]
+  check_mode: true
+  register: preview  # preview.pushed lists agentopia/mcp-time:0.1.0, and preview.digests has no entry for it
+
 - name: Deploy by digest
   ansible.builtin.debug:
     msg: "{{ published.digests['agentopia/mcp-memory:0.1.0'] }}"  # registry.lab:5000/agentopia/mcp-memory@sha256:...
@@ -76,13 +99,15 @@ EXAMPLES = r"""
 
 RETURN = r"""
 digests:
-  description: Each image of O(images) (C(name:tag)) -> its reference by digest in the registry.
+  description:
+    - Each image of O(images) (C(name:tag)) -> its reference by digest in the registry.
+    - In check mode only the current images; an image to push (one of O(pending) among them) has no entry.
   returned: success
   type: dict
   sample:
     agentopia/base:0.1.0: registry.lab:5000/agentopia/base@sha256:0a4f7c1e5b0d6e0b3a1c9e8f7d6c5b4a3928170
 pushed:
-  description: The images tagged and pushed (in check mode, those a real run would push).
+  description: The images tagged and pushed (in check mode, those a real run would push, O(pending) included).
   returned: success
   type: list
   elements: str
@@ -186,10 +211,12 @@ def execute_module(module):
     registry = params["registry"].rstrip("/")
     images = list(dict.fromkeys(params["images"]))
     keys = params["keys"] or {}
+    pending = frozenset(params["pending"] or [])
     try:
         for ref in images:
             decide.split_ref(ref)
         decide.check_keys(keys, images)
+        decide.check_pending(sorted(pending), images)
     except ValueError as exc:
         raise ToolboxError(f"registry_push: {exc}") from None
 
@@ -197,7 +224,8 @@ def execute_module(module):
     result = {"changed": False, "digests": {}, "pushed": [], "current": []}
     # Every image is looked at before anything is pushed: a missing one fails with nothing changed.
     found = {ref: inspect(api, ref) for ref in images}
-    missing = [ref for ref, image in found.items() if image is None]
+    # In check mode an image the images stage will build need not be there yet (a host that never built it).
+    missing = [ref for ref, image in found.items() if image is None and not (module.check_mode and ref in pending)]
     if missing:
         raise ToolboxError(
             f"registry_push: {', '.join(missing)} not on this host's engine; build them here first "
@@ -206,9 +234,10 @@ def execute_module(module):
     with keeping(result):
         for ref, image in found.items():
             reference = decide.published(image, decide.repository(registry, ref))
-            tagged = decide.target(registry, ref) in (image.get("RepoTags") or [])
-            answer = registry_answer(module, api, ref, reference) if reference and tagged else None
-            if decide.is_current(image, registry, ref, answer):
+            tagged = decide.target(registry, ref) in ((image or {}).get("RepoTags") or [])
+            asked = reference and tagged and ref not in pending
+            answer = registry_answer(module, api, ref, reference) if asked else None
+            if decide.is_current(image, registry, ref, answer, pending):
                 result["digests"][ref] = reference
                 result["current"].append(ref)
                 continue
@@ -249,6 +278,7 @@ def main():
             "registry": {"type": "str", "required": True},
             # Image names by kind, not key material.
             "keys": {"type": "dict", "default": {}, "no_log": False},
+            "pending": {"type": "list", "elements": "str", "default": []},
             "record": {"type": "path"},
             **DOCKER_CLIENT_ARGS,
         },

@@ -88,6 +88,23 @@ def test_is_current(image, answer, current):
     assert rp.is_current(image, REGISTRY, "agentopia/mcp-memory:0.1.0", answer) is current
 
 
+def test_a_pending_image_is_never_current():
+    # The images stage's check run will rebuild it: the local image and the registry still hold the old one.
+    pending = frozenset({"agentopia/mcp-memory:0.1.0"})
+    assert rp.is_current(PUSHED, REGISTRY, "agentopia/mcp-memory:0.1.0", MEMORY_DIGEST, pending) is False
+    assert rp.is_current(None, REGISTRY, "agentopia/mcp-memory:0.1.0", None, pending) is False
+    # Pending for another image says nothing about this one.
+    other = frozenset({"agentopia/mcp-time:0.1.0"})
+    assert rp.is_current(PUSHED, REGISTRY, "agentopia/mcp-memory:0.1.0", MEMORY_DIGEST, other) is True
+
+
+def test_check_pending():
+    rp.check_pending([], ["agentopia/mcp-memory:0.1.0"])
+    rp.check_pending(["agentopia/mcp-memory:0.1.0"], ["agentopia/base:0.1.0", "agentopia/mcp-memory:0.1.0"])
+    with pytest.raises(ValueError, match=r"pending names 'agentopia/mcp-time:0.1.0', which is not one of images"):
+        rp.check_pending(["agentopia/mcp-time:0.1.0"], ["agentopia/mcp-memory:0.1.0"])
+
+
 def test_push_error():
     assert rp.push_error({"status": "Pushed", "progressDetail": {}, "id": "a1b2"}) == ""
     assert rp.push_error({"status": "0.1.0: digest: sha256:ab size: 1570", "aux": {"Digest": "sha256:ab"}}) == ""

@@ -162,6 +162,54 @@ def test_check_mode_on_a_new_registry_shows_the_record_it_would_write(run_module
     assert not (tmp_path / "agentopia").exists()
 
 
+def test_check_mode_reports_a_pending_image_as_to_push_whatever_the_registry_holds(run_module, api, tmp_path):
+    first = run_module(registry_push.main, args(tmp_path))
+    path = tmp_path / "agentopia" / "registry-published.json"
+    before = path.read_text()
+    api.calls.clear()
+    # The images stage's check run will rebuild the memory image; the engine and the registry still hold the old one.
+    result = run_module(registry_push.main, args(tmp_path, pending=[MEMORY]), check_mode=True, diff=True)
+    assert result["changed"] and result["pushed"] == [MEMORY] and result["current"] == [BASE]
+    # No digest for it (the new one is not known), the other image current with its digest.
+    assert result["digests"] == {BASE: first["digests"][BASE]}
+    # The registry was asked about the base only, and nothing was tagged, pushed or written.
+    assert api.calls == [("inspect_distribution", first["digests"][BASE])]
+    assert path.read_text() == before and "diff" not in result
+
+
+def test_check_mode_lets_a_pending_image_be_missing_from_the_engine(run_module, api, tmp_path):
+    # A first run: the images stage's check run did not build it, so it is not there yet.
+    del api.images[MEMORY]
+    result = run_module(registry_push.main, args(tmp_path, pending=[MEMORY]), check_mode=True)
+    assert result["pushed"] == [BASE, MEMORY] and result["digests"] == {}
+    # A real run still needs it there.
+    with pytest.raises(run_module.Fail) as failed:
+        run_module(registry_push.main, args(tmp_path, pending=[MEMORY]))
+    assert f"{MEMORY} not on this host's engine" in failed.value.result["msg"]
+    assert pushes(api) == []
+
+
+def test_a_pending_image_in_a_real_run_is_pushed_again(run_module, api, tmp_path):
+    first = run_module(registry_push.main, args(tmp_path))
+    api.calls.clear()
+    result = run_module(registry_push.main, args(tmp_path, pending=[MEMORY]))
+    assert result["changed"] and result["pushed"] == [MEMORY] and result["current"] == [BASE]
+    assert pushes(api) == [("tag", MEMORY, f"{REGISTRY}/{MEMORY}"), ("push", f"{REGISTRY}/{MEMORY}")]
+    # The same bytes again: the same digest.
+    assert result["digests"] == first["digests"]
+
+
+def test_a_pending_image_that_is_not_one_of_images_fails_before_any_push(run_module, api, tmp_path):
+    with pytest.raises(run_module.Fail) as failed:
+        run_module(registry_push.main, args(tmp_path, pending=["agentopia/mcp-time:0.1.0"]))
+    assert failed.value.result["msg"] == (
+        "registry_push: pending names 'agentopia/mcp-time:0.1.0', which is not one of images; "
+        "add it to images or drop it from pending"
+    )
+    assert api.calls == []
+    assert not (tmp_path / "agentopia").exists()
+
+
 def test_a_refused_push_fails_naming_the_image_with_what_was_done(run_module, api, tmp_path):
     api.refuse = "unauthorized: authentication required"
     with pytest.raises(run_module.Fail) as failed:
