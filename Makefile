@@ -100,6 +100,7 @@ molecule: engine venv images
 	scripts/molecule.sh
 
 bench: engine venv images
+	python bench/converge.py --stage engine
 	python bench/converge.py
 	python bench/swarm.py
 	python bench/base_image.py
