@@ -1,7 +1,8 @@
 # Copyright (c) agentopia.toolbox contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""image_contexts: hash every image of an mcp_images plan on the controller, and pack the contexts to build."""
+"""image_contexts: hash every image of an image plan (mcp_images, exporters) on the controller, and pack the
+contexts to build."""
 
 from __future__ import annotations
 

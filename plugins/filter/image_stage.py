@@ -1,8 +1,9 @@
 # Copyright (c) agentopia.toolbox contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The mcp_images role's decisions as filters: where each image's reports are, what its bases contribute to the
-input hashes, and which images need a build, an audit or an SBOM (plugins/module_utils/_image_inputs.py)."""
+"""The image stages' decisions (roles mcp_images and exporters) as filters: where each image's reports are, what its
+bases contribute to the input hashes, and which images need a build, an audit or an SBOM
+(plugins/module_utils/_image_inputs.py)."""
 
 from __future__ import annotations
 
@@ -29,9 +30,12 @@ def image_bases(
 
 def image_work(
     plan: list[dict[str, Any]], hashes: dict[str, str], state: dict[str, Any], paths: dict[str, dict[str, str]],
-    max_size_mb: dict[str, int], ignore: list[str], default_max_size_mb: int = 512,
+    max_size_mb: dict[str, int], ignore: list[str], default_max_size_mb: int = 512, label: str = inputs.INPUTS_LABEL,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """The plan entries that need work, with build/audit/sbom flags, their input hash and report paths."""
+    """The plan entries that need work, with build/audit/sbom flags, their input hash and report paths; `label` is
+    the image label that holds an image's input hash (org.agentopia.mcp.inputs unless the role has its own)."""
+    if not isinstance(label, str) or not label:
+        raise AnsibleFilterError(f"image_work: label must be the name of an image label (got {label!r})")
     policy = {
         "max_size_mb": dict(max_size_mb or {}),
         "default_max_size_mb": default_max_size_mb,
@@ -40,7 +44,7 @@ def image_work(
         "informational": INFORMATIONAL,
     }
     try:
-        return inputs.stage_work(plan, hashes, state, paths, policy)
+        return inputs.stage_work(plan, hashes, state, paths, policy, label)
     except KeyError as error:
         raise AnsibleFilterError(
             f"image_work: no {error} for an image of the plan; "

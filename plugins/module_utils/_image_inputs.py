@@ -1,7 +1,8 @@
 # Copyright (c) agentopia.toolbox contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""What an image of the mcp_images plan is made of, hashed on the controller, and what an image stage must do.
+"""What an image of an image plan (the mcp_images and exporters roles') is made of, hashed on the controller, and
+what an image stage must do.
 
 An image's input hash covers its rendered Dockerfile, every file of its build context (name, mode and content) and
 the identity of each image it starts FROM: another image of the plan contributes its own input hash (so a change
@@ -142,10 +143,11 @@ def sbom_holds(labels: dict[str, str], sbom_sha256: str | None) -> bool:
 
 
 def report_paths(plan: list[dict[str, Any]], report_dir: str, sbom_dir: str) -> dict[str, dict[str, str]]:
-    """Image key -> where its audit report (JSON) and its SBOM are on the build host, named after its reference."""
+    """Image key -> where its audit report (JSON) and its SBOM are on the build host, named after the entry's
+    `report_name` when it has one, else after its reference."""
     paths = {}
     for image in plan:
-        name = image["ref"].replace("/", "_").replace(":", "-")
+        name = image.get("report_name") or image["ref"].replace("/", "_").replace(":", "-")
         paths[image["key"]] = {
             "report_json": f"{report_dir}/{name}.json",
             "report_junit": f"{report_dir}/{name}.xml",
@@ -156,10 +158,11 @@ def report_paths(plan: list[dict[str, Any]], report_dir: str, sbom_dir: str) -> 
 
 def stage_work(
     plan: list[dict[str, Any]], inputs: dict[str, str], state: dict[str, Any], paths: dict[str, dict[str, str]],
-    audit_policy: dict[str, Any],
+    audit_policy: dict[str, Any], label: str = INPUTS_LABEL,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """The plan entries that need any work, each with `build`, `audit` and `sbom` flags and its `inputs`; an
-    unchanged image whose audit report and SBOM still hold is left out.
+    unchanged image whose audit report and SBOM still hold is left out. An image is current when its `label`
+    (the role's input label) holds its input hash.
 
     state: {"images": {ref: {"id", "ids", "labels"}}, "reports": {path: {...}}, "files": {path: sha256}} as the
     image_state module reads it; paths: report_paths(...); audit_policy: max_size_mb (key ->
@@ -170,7 +173,7 @@ def stage_work(
         key = image["key"]
         found = images.get(image["ref"])
         labels = (found or {}).get("labels") or {}
-        build = found is None or labels.get(INPUTS_LABEL) != inputs[key]
+        build = found is None or labels.get(label) != inputs[key]
         ceiling = int(audit_policy["max_size_mb"].get(key, audit_policy["default_max_size_mb"]))
         audit = bool(image.get("audit")) and (
             build

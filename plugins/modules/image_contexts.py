@@ -83,7 +83,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 inputs:
-  description: Image key -> input hash (hex SHA-256), the value of the label C(org.agentopia.mcp.inputs).
+  description: Image key -> input hash (hex SHA-256), the value of the role's input label (C(org.agentopia.mcp.inputs),
+    C(org.agentopia.exporters.inputs)).
   returned: success
   type: dict
 archives:

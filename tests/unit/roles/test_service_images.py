@@ -121,13 +121,55 @@ def test_the_gateway_image_keeps_its_paths():
     assert 'ENTRYPOINT ["/usr/bin/tini", "--", "/opt/venv/gateway/bin/python", "-m", "agentopia_gateway"]' in dockerfile
 
 
+EXPORTERS_VARIABLES = role_variables(EXPORTERS, exporters_build_ca_file="", exporters_version="0.1.0")
+EXPORTERS_PLAN = Templar(loader=DataLoader(), variables=EXPORTERS_VARIABLES).template(
+    EXPORTERS_VARIABLES["exporters__plan"]
+)
+
+
+def exporters_context(entry, ca_file=""):
+    """The build context image_contexts packs for an exporters plan entry, as paths."""
+    tree = None
+    if "tree" in entry:
+        listed = service_files(entry["tree"], entry["tree"])["files"]
+        tree = [os.path.relpath(item["path"], SERVICES / entry["tree"]) for item in listed]
+    files = image_inputs.context_files(entry, str(EXPORTERS / "files"), str(SERVICES), ca_file, tree)
+    return [item.name for item in files]
+
+
+def test_the_exporters_plan_is_the_three_images_from_the_base():
+    assert [e["key"] for e in EXPORTERS_PLAN] == EXPORTERS_VARIABLES["exporters__images"]
+    assert {e["ref"] for e in EXPORTERS_PLAN} == {
+        "agentopia/node-exporter:0.1.0", "agentopia/container-exporter:0.1.0", "agentopia/prometheus:0.1.0"
+    }  # fmt: skip
+    assert {e["from"] for e in EXPORTERS_PLAN} == {"agentopia/base:0.1.0"}
+    # Audited, with their reports where they always were; no SBOM.
+    assert [(e["audit"], e["ship"], e["report_name"]) for e in EXPORTERS_PLAN] == [
+        (True, False, f"exporters-{e['key']}") for e in EXPORTERS_PLAN
+    ]
+
+
 def test_the_container_exporter_context_is_its_package_and_its_lock():
-    variables = role_variables(EXPORTERS, exporters_build_ca_file="")
-    variables["exporters__src"] = service_files("container_exporter", "container_exporter")
-    files = Templar(loader=DataLoader(), variables=variables).template(variables["exporters__service_files"])
+    entry = next(e for e in EXPORTERS_PLAN if e["key"] == "container-exporter")
     modules = sorted(p.name for p in (SERVICES / "container_exporter/src/container_exporter").glob("*.py"))
-    assert files == ["requirements.txt"] + [f"src/container_exporter/{name}" for name in modules]
-    context = ["http_probe.sh"] + [f"container_exporter/{path}" for path in files]
-    dockerfile = render_file(EXPORTERS, "container-exporter.Dockerfile.j2", variables)
+    context = exporters_context(entry)
+    assert context == sorted(
+        ["http_probe.sh", "container_exporter/requirements.txt"]
+        + [f"container_exporter/src/container_exporter/{name}" for name in modules]
+    )
+    # With a CA bundle for the build stage, build-ca.pem too, which the Dockerfile then copies.
+    assert "build-ca.pem" in exporters_context(entry, "/etc/ssl/certs/ca.pem")
+    with_ca = {**EXPORTERS_VARIABLES, "exporters_build_ca_file": "/etc/ssl/certs/ca.pem"}
+    assert "COPY build-ca.pem /opt/build/ca.pem" in render_file(EXPORTERS, "container-exporter.Dockerfile.j2", with_ca)
+
+
+@pytest.mark.parametrize("key", ["node-exporter", "container-exporter", "prometheus"])
+def test_every_copy_of_an_exporters_image_finds_its_source_in_the_context(key):
+    entry = next(e for e in EXPORTERS_PLAN if e["key"] == key)
+    context = exporters_context(entry)
+    dockerfile = render_file(EXPORTERS, f"{key}.Dockerfile.j2", EXPORTERS_VARIABLES)
+    assert context_sources(dockerfile)
     assert [s for s in context_sources(dockerfile) if not held(context, s)] == []
-    assert os.path.isfile(EXPORTERS / "files/http_probe.sh")
+    for role_file in entry.get("files", []):
+        assert (EXPORTERS / "files" / role_file).is_file()
+    assert not [p for p in context if re.search(r"/tests/|__pycache__|\.egg-info|\.pyc$|pyproject|README", p)]

@@ -219,3 +219,33 @@ def test_work_entries_carry_the_hash_and_the_paths():
     assert entry["report_json"] == "/audit/ns_time-1.json"
     assert entry["report_junit"] == "/audit/ns_time-1.xml"
     assert entry["sbom_file"] == "/sbom/ns_time-1.cdx.json"
+
+
+def test_a_role_with_its_own_input_label_reads_only_that_label():
+    # The exporters role labels its images org.agentopia.exporters.inputs: the mcp label does not make them current.
+    label = "org.agentopia.exporters.inputs"
+    state = converged()
+    assert set(work_with_label(state, label)) == {image["key"] for image in PLAN}
+    for image in PLAN:
+        labels = state["images"][image["ref"]]["labels"]
+        labels[label] = labels.pop(inputs.INPUTS_LABEL)
+    assert work_with_label(state, label) == {}
+    assert set(work(state)) == {image["key"] for image in PLAN}
+
+
+def work_with_label(state, label):
+    return {
+        w["key"]: (w["build"], w["audit"], w["sbom"])
+        for w in inputs.stage_work(PLAN, INPUTS, state, PATHS, POLICY, label)
+    }
+
+
+def test_an_entry_may_name_its_reports():
+    plan = [{"key": "prometheus", "ref": "agentopia/prometheus:1", "report_name": "exporters-prometheus"}, PLAN[0]]
+    paths = inputs.report_paths(plan, "/audit", "/sbom")
+    assert paths["prometheus"] == {
+        "report_json": "/audit/exporters-prometheus.json",
+        "report_junit": "/audit/exporters-prometheus.xml",
+        "sbom_file": "/sbom/exporters-prometheus.cdx.json",
+    }
+    assert paths["runtime"]["report_json"] == "/audit/ns_runtime-1.json"
