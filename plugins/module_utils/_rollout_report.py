@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from ansible_collections.agentopia.toolbox.plugins.module_utils._files import write_atomically
 
 COLUMNS = ("host", "before", "after", "outcome", "seconds", "error")
 DIR_MODE, FILE_MODE = 0o750, 0o640
@@ -58,15 +58,7 @@ def table(report: list[dict[str, Any]]) -> str:
 def _write(path: Path, text: str) -> None:
     """Replace the file in one rename, so a reader (or an interrupted run) never sees half of it."""
     path.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.chmod(temporary, FILE_MODE)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, text, mode=FILE_MODE)
 
 
 def set_aside(directory: Path, now: datetime.datetime) -> str | None:

@@ -6,8 +6,8 @@
 from __future__ import annotations
 
 import os
-import tempfile
 
+from ansible_collections.agentopia.toolbox.plugins.module_utils._files import write_atomically
 from ansible_collections.agentopia.toolbox.plugins.module_utils._stack import UID
 
 
@@ -21,19 +21,7 @@ def write(path: str, content: str | None) -> None:
     os.makedirs(directory, mode=0o750, exist_ok=True)
     os.chown(directory, 0, int(UID))
     os.chmod(directory, 0o750)
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tokens.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(content)
-            stream.flush()
-            os.fchown(stream.fileno(), 0, int(UID))
-            os.fchmod(stream.fileno(), 0o640)
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    write_atomically(path, content, mode=0o640, owner=(0, int(UID)))
 
 
 def remove(directory: str) -> None:

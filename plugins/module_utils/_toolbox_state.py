@@ -19,12 +19,12 @@ import json
 import os
 import re
 import stat
-import tempfile
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from ansible_collections.agentopia.toolbox.plugins.module_utils import _stack as stack
 from ansible_collections.agentopia.toolbox.plugins.module_utils._docker import ToolboxError
+from ansible_collections.agentopia.toolbox.plugins.module_utils._files import write_atomically
 
 SCHEMA = 1
 DEFAULT_DIR = "/etc/agentopia/toolbox"
@@ -214,18 +214,9 @@ def write(path: str, state: dict) -> None:
     """Replace path with state: a temporary file in the same directory, flushed to disk, then renamed over it."""
     directory = os.path.dirname(path)
     ensure_dir(directory)
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            os.fchmod(handle.fileno(), FILE_MODE)
-            json.dump(state, handle, indent=2)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        write_atomically(path, json.dumps(state, indent=2) + "\n", mode=FILE_MODE)
     except OSError as exc:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
         raise StateError(f"cannot write the toolbox state file {path}: {exc.strerror}") from exc
     # The rename itself is durable only once the directory is.
     dir_fd = os.open(directory, os.O_RDONLY)

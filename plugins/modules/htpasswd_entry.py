@@ -80,15 +80,13 @@ entry:
   sample: created
 """
 
-import errno
 import logging
-import os
-import tempfile
 import traceback
 import warnings
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.agentopia.toolbox.plugins.module_utils._docker import ToolboxError
+from ansible_collections.agentopia.toolbox.plugins.module_utils._files import write_atomically
 from ansible_collections.agentopia.toolbox.plugins.module_utils._module import Library, run_module
 
 # passlib 1.7.4 logs a traceback when bcrypt (4.1 and later) has no __about__ (the backend works all the same), and
@@ -137,33 +135,6 @@ def load(path, context):
         raise ToolboxError(f"htpasswd_entry: cannot read {path}: {exc}") from exc
 
 
-def write(path, data):
-    """Replace path atomically with data, through a 0600 temporary file that takes the old file's owner and mode."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".htpasswd-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            old = os.stat(path)
-        except FileNotFoundError:
-            old = None
-        if old is not None:
-            os.chmod(temporary, old.st_mode & 0o7777)
-            try:
-                os.chown(temporary, old.st_uid, old.st_gid)
-            except OSError as exc:
-                # Not root: the new file keeps the writer's owner, as atomic_move does.
-                if exc.errno != errno.EPERM:
-                    raise
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-
-
 def execute_module(module):
     params = module.params
     path, name, password, cost = params["path"], params["name"], params["password"], params["cost"]
@@ -199,7 +170,8 @@ def execute_module(module):
 
     if not current and not module.check_mode:
         try:
-            write(path, htpasswd.to_string())
+            # A new file is 0600; a replaced one keeps its owner and mode.
+            write_atomically(path, htpasswd.to_string(), mode=0o600, keep_owner_and_mode=True)
         except OSError as exc:
             raise ToolboxError(f"htpasswd_entry: cannot write {path}: {exc}") from exc
     # A new file's attributes are part of its creation, not a diff of their own; in check mode it has none yet.

@@ -112,7 +112,6 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.agentopia.toolbox.plugins.module_utils._docker import (
@@ -122,6 +121,7 @@ from ansible_collections.agentopia.toolbox.plugins.module_utils._docker import (
     docker_client,
     exported,
 )
+from ansible_collections.agentopia.toolbox.plugins.module_utils._files import write_atomically
 from ansible_collections.agentopia.toolbox.plugins.module_utils._module import DOCKER_SDK, run_module
 from ansible_collections.agentopia.toolbox.plugins.module_utils._sbom import (
     MAX_FILE_BYTES,
@@ -205,27 +205,6 @@ def read(path):
         return None
 
 
-def write(path, data):
-    """Replace path atomically with data (mode 0644), creating missing parent directories (mode 0755)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    missing = []
-    while not os.path.isdir(directory):
-        missing.append(directory)
-        directory = os.path.dirname(directory)
-    for directory in reversed(missing):
-        os.mkdir(directory)
-        os.chmod(directory, 0o755)
-    fd, temporary = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".sbom-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-
-
 def relabel(client, image, digest):
     """A config-only image FROM image with the SBOM label, holding every tag image had; returns its ID."""
     if (image.attrs.get("Config") or {}).get("OnBuild"):
@@ -268,7 +247,8 @@ def execute_module(module):
     if not module.check_mode:
         if write_file:
             try:
-                write(dest, data)
+                # 0644, missing parent directories 0755.
+                write_atomically(dest, data, make_parents=True)
             except OSError as exc:
                 raise ToolboxError(f"cannot write the SBOM to {dest}: {exc}") from exc
         if add_label:

@@ -125,9 +125,6 @@ record:
   sample: {"schema": 1, "registry": "registry.lab:5000", "digests": {}, "keys": {}}
 """
 
-import os
-import tempfile
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.agentopia.toolbox.plugins.module_utils import _registry_push as decide
 from ansible_collections.agentopia.toolbox.plugins.module_utils._docker import (
@@ -137,6 +134,7 @@ from ansible_collections.agentopia.toolbox.plugins.module_utils._docker import (
     ToolboxError,
     docker_client,
 )
+from ansible_collections.agentopia.toolbox.plugins.module_utils._files import write_atomically
 from ansible_collections.agentopia.toolbox.plugins.module_utils._module import DOCKER_SDK, keeping, run_module
 
 
@@ -189,21 +187,6 @@ def read_record(module, path):
     except decide.RecordError as exc:
         module.warn(f"registry_push: {path} is not a registry record ({exc}); writing a new one")
         return None, text
-
-
-def write_record(path, text):
-    """Replace path atomically with text (mode 0644), creating missing parent directories (mode 0755)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, mode=0o755, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".registry-record-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
 
 
 def execute_module(module):
@@ -265,7 +248,8 @@ def execute_module(module):
                     result["diff"] = {"before": before, "after": after, "before_header": path, "after_header": path}
                 if not module.check_mode:
                     try:
-                        write_record(path, after)
+                        # 0644, missing parent directories 0755.
+                        write_atomically(path, after, make_parents=True)
                     except OSError as exc:
                         raise ToolboxError(f"registry_push: cannot write the record {path}: {exc}") from exc
     return result
