@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import fnmatch
+
 from ansible.errors import AnsibleFilterError
 
 SOURCES = ("distro", "docker_ce", "mirror")
@@ -65,6 +67,18 @@ def apt_pin(packages, version="", pinned=()):
     return [f"{name}={version}" if name in pinned else name for name in packages]
 
 
+def apt_missing(packages, installed):
+    """The entries of packages (``name`` or ``name=version``, a version may hold apt's ``*``) that the host does
+    not have at that version, from agentopia.toolbox.host_state's ``packages`` result."""
+    missing = []
+    for spec in packages:
+        name, _, version = spec.partition("=")
+        found = installed.get(name) or {}
+        if not found.get("installed") or (version and not fnmatch.fnmatchcase(found.get("version") or "", version)):
+            missing.append(spec)
+    return missing
+
+
 class FilterModule:
     def filters(self):
-        return {"docker_apt_source": docker_apt_source, "apt_pin": apt_pin}
+        return {"docker_apt_source": docker_apt_source, "apt_pin": apt_pin, "apt_missing": apt_missing}

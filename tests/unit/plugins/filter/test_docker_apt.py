@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 import pytest
 from ansible.errors import AnsibleFilterError
-from ansible_collections.agentopia.toolbox.plugins.filter.docker_apt import apt_pin, docker_apt_source
+from ansible_collections.agentopia.toolbox.plugins.filter.docker_apt import apt_missing, apt_pin, docker_apt_source
 
 HOSTS = {
     "debian12": {"distribution": "Debian", "release": "bookworm", "architecture": "x86_64"},
@@ -74,3 +74,16 @@ def test_apt_pin_pins_only_the_engine_packages():
 
 def test_apt_pin_without_version_leaves_names():
     assert apt_pin(["docker.io"], "", pinned=["docker.io"]) == ["docker.io"]
+
+
+def test_apt_missing_names_what_is_absent_or_at_another_version():
+    installed = {
+        "docker.io": {"installed": True, "version": "20.10.24+dfsg1-1+deb12u1", "selection": "hold"},
+        "python3-docker": {"installed": True, "version": "5.0.3-1", "selection": "install"},
+        "auditd": {"installed": False, "version": None, "selection": None},
+    }
+    assert apt_missing(["docker.io", "python3-docker"], installed) == []
+    assert apt_missing(["docker.io", "auditd", "runc"], installed) == ["auditd", "runc"]
+    assert apt_missing(["docker.io=20.10.24+dfsg1-1+deb12u1"], installed) == []
+    assert apt_missing(["docker.io=20.10.24*"], installed) == []
+    assert apt_missing(["docker.io=20.10.25+dfsg1-1"], installed) == ["docker.io=20.10.25+dfsg1-1"]

@@ -1,0 +1,244 @@
+#!/usr/bin/python
+# Copyright (c) agentopia.toolbox contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: host_state
+short_description: Read what a role needs to know of a host - packages, services, paths, the engine - in one call
+version_added: 0.1.0
+description:
+  - Reads, and never changes, the state a role decides on, so an unchanged role costs one round trip to the host
+    instead of one per package, service or file; the role then acts only on what differs.
+  - Debian packages from C(dpkg-query), services from C(systemctl), paths with C(lstat), the Docker engine from
+    C(docker info), a process's open-files limit from C(/proc).
+author: agentopia.toolbox contributors (@agentopia)
+extends_documentation_fragment:
+  - agentopia.toolbox.attributes
+attributes:
+  check_mode:
+    support: full
+    details: It only reads, in check mode as in a real run.
+  diff_mode:
+    support: none
+options:
+  packages:
+    description: Debian packages to look up.
+    type: list
+    elements: str
+    default: []
+  services:
+    description: systemd units to look up.
+    type: list
+    elements: str
+    default: []
+  paths:
+    description: Paths to stat (not followed when they are links).
+    type: list
+    elements: path
+    default: []
+  docker:
+    description: Read the engine's version and its swarm state.
+    type: bool
+    default: false
+  nofile_of:
+    description: Names of processes whose open-files hard limit to read (the oldest process of each name).
+    type: list
+    elements: str
+    default: []
+"""
+
+EXAMPLES = r"""
+- name: Read the engine's packages, service and socket
+  agentopia.toolbox.host_state:
+    packages: [docker.io, containerd, runc]
+    services: [docker]
+    paths: [/run/docker.sock]
+    docker: true
+    nofile_of: [containerd]
+  register: engine_state
+"""
+
+RETURN = r"""
+packages:
+  description: Per package - C(installed) (bool), C(version) and C(selection) (C(install), C(hold), ...), the last two
+    null when it is not installed.
+  returned: success
+  type: dict
+  sample: {docker.io: {installed: true, version: 20.10.24+dfsg1-1+b3, selection: hold}}
+services:
+  description: Per unit - C(active) and C(enabled) (bools); both false without systemd.
+  returned: success
+  type: dict
+  sample: {docker: {active: true, enabled: true}}
+paths:
+  description: Per path - C(exists), and when it does C(owner), C(group) (names, or IDs without one) and C(mode)
+    (octal string).
+  returned: success
+  type: dict
+  sample: {/run/docker.sock: {exists: true, owner: root, group: docker, mode: "0660"}}
+docker:
+  description: C(version) (the engine's, C(null) when it does not answer) and C(swarm) (the C(Swarm) section of
+    C(docker info), C({}) then).
+  returned: when O(docker=true)
+  type: dict
+  sample: {version: 20.10.24+dfsg1, swarm: {LocalNodeState: active, NodeID: abc, ControlAvailable: true}}
+nofile_of:
+  description: Per process name - its hard open-files limit (a number as a string, or C(unlimited)), C(null) when no
+    such process runs.
+  returned: success
+  type: dict
+  sample: {containerd: "1048576"}
+"""
+
+import grp
+import json
+import os
+import pwd
+import shutil
+import stat
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.agentopia.toolbox.plugins.module_utils._module import run_module
+
+DPKG_FORMAT = "${Package}\\t${Version}\\t${Status}\\n"
+
+
+def read_packages(module, names):
+    found = {name: {"installed": False, "version": None, "selection": None} for name in names}
+    if not names or not shutil.which("dpkg-query"):
+        return found
+    # dpkg-query exits 1 when a name is unknown and still prints the others.
+    _, out, _ = module.run_command(["dpkg-query", "-W", "-f", DPKG_FORMAT, *names])
+    for line in out.splitlines():
+        name, version, status = (line.split("\t") + ["", ""])[:3]
+        words = status.split()
+        if name in found and len(words) == 3:
+            installed = words[2] == "installed"
+            found[name] = {
+                "installed": installed,
+                "version": version if installed else None,
+                "selection": words[0] if installed else None,
+            }
+    return found
+
+
+def read_services(module, names):
+    systemctl = shutil.which("systemctl")
+    found = {}
+    for name in names:
+        if not systemctl:
+            found[name] = {"active": False, "enabled": False}
+            continue
+        active, _, _ = module.run_command([systemctl, "is-active", "--quiet", name])
+        enabled, _, _ = module.run_command([systemctl, "is-enabled", "--quiet", name])
+        found[name] = {"active": active == 0, "enabled": enabled == 0}
+    return found
+
+
+def name_of(lookup, number):
+    try:
+        return lookup(number)[0]
+    except KeyError:
+        return str(number)
+
+
+def read_paths(paths):
+    found = {}
+    for path in paths:
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            found[path] = {"exists": False}
+            continue
+        found[path] = {
+            "exists": True,
+            "owner": name_of(pwd.getpwuid, info.st_uid),
+            "group": name_of(grp.getgrgid, info.st_gid),
+            "mode": f"{stat.S_IMODE(info.st_mode):04o}",
+        }
+    return found
+
+
+def read_docker(module):
+    docker = shutil.which("docker")
+    if not docker:
+        return {"version": None, "swarm": {}}
+    rc, out, _ = module.run_command([docker, "info", "--format", "{{json .}}"])
+    try:
+        info = json.loads(out) if rc == 0 else {}
+    except ValueError:
+        info = {}
+    # Without a daemon, the client still prints its part, with no ServerVersion.
+    return {"version": info.get("ServerVersion") or None, "swarm": info.get("Swarm") or {}}
+
+
+def oldest_pid(name):
+    """The PID of the oldest process whose command name is name (lowest start time), or None."""
+    best = None
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read()
+        except OSError:
+            continue
+        command = fields[fields.index("(") + 1 : fields.rindex(")")]
+        if command != name:
+            continue
+        started = int(fields[fields.rindex(")") + 2 :].split()[19])
+        if best is None or started < best[0]:
+            best = (started, entry)
+    return best[1] if best else None
+
+
+def read_nofile(names):
+    found = {}
+    for name in names:
+        pid = oldest_pid(name)
+        found[name] = None
+        if pid is None:
+            continue
+        try:
+            with open(f"/proc/{pid}/limits") as handle:
+                for line in handle:
+                    if line.startswith("Max open files"):
+                        found[name] = line.split()[4]
+        except OSError:
+            continue
+    return found
+
+
+def execute_module(module):
+    params = module.params
+    result = {
+        "changed": False,
+        "packages": read_packages(module, params["packages"]),
+        "services": read_services(module, params["services"]),
+        "paths": read_paths(params["paths"]),
+        "nofile_of": read_nofile(params["nofile_of"]),
+    }
+    if params["docker"]:
+        result["docker"] = read_docker(module)
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "packages": {"type": "list", "elements": "str", "default": []},
+            "services": {"type": "list", "elements": "str", "default": []},
+            "paths": {"type": "list", "elements": "path", "default": []},
+            "docker": {"type": "bool", "default": False},
+            "nofile_of": {"type": "list", "elements": "str", "default": []},
+        },
+        supports_check_mode=True,
+    )
+    run_module(module, execute_module, name="host_state")
+
+
+if __name__ == "__main__":
+    main()
