@@ -99,12 +99,14 @@ import os
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.agentopia.toolbox.plugins.module_utils._docker import ToolboxError
 from ansible_collections.agentopia.toolbox.plugins.module_utils._files import write_atomically
-from ansible_collections.agentopia.toolbox.plugins.module_utils._module import run_module
 
 NEW_FILE_MODE = 0o600
 NEW_DIRECTORY_MODE = 0o700
+
+
+class FilesError(Exception):
+    """An entry that cannot be kept, with the path and the fix; the module fails with it."""
 
 
 def attributes_of(entry):
@@ -122,14 +124,14 @@ def attributes_of(entry):
 def check_entry(entry):
     path, state = entry["path"], entry["state"]
     if not os.path.isabs(path):
-        raise ToolboxError(f"host_files: path {path!r} must be absolute")
+        raise FilesError(f"host_files: path {path!r} must be absolute")
     if (state == "file") != (entry["content"] is not None):
-        raise ToolboxError(f"host_files: {path}: content is required for state=file and only for it")
+        raise FilesError(f"host_files: {path}: content is required for state=file and only for it")
     if entry["mode"] is not None:
         try:
             int(entry["mode"], 8)
         except ValueError:
-            raise ToolboxError(f"host_files: {path}: mode must be octal, as a string like \"0644\"") from None
+            raise FilesError(f"host_files: {path}: mode must be octal, as a string like \"0644\"") from None
 
 
 def read(path):
@@ -140,7 +142,7 @@ def read(path):
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise ToolboxError(f"host_files: cannot read {path}: {exc}") from exc
+        raise FilesError(f"host_files: cannot read {path}: {exc}") from exc
 
 
 def validate(module, entry, data):
@@ -154,7 +156,7 @@ def validate(module, entry, data):
     finally:
         os.unlink(temporary)
     if rc != 0:
-        raise ToolboxError(
+        raise FilesError(
             f"host_files: the new content of {entry['path']} failed its check ({entry['validate']}), "
             f"so nothing was written: {(err or out).strip()}"
         )
@@ -165,12 +167,12 @@ def plan(module, entry):
     path, state = entry["path"], entry["state"]
     if state == "directory":
         if os.path.exists(path) and not os.path.isdir(path):
-            raise ToolboxError(f"host_files: {path} exists and is not a directory")
+            raise FilesError(f"host_files: {path} exists and is not a directory")
         return None, not os.path.isdir(path)
     if state == "attributes":
         return None, False
     if os.path.isdir(path):
-        raise ToolboxError(f"host_files: {path} is a directory, not a file")
+        raise FilesError(f"host_files: {path} is a directory, not a file")
     data = entry["content"].encode("utf-8")
     old = read(path)
     if old == data:
@@ -204,7 +206,7 @@ def apply(module, entry, data, make_directory):
             try:
                 write_atomically(path, data, mode=NEW_FILE_MODE, keep_owner_and_mode=True)
             except OSError as exc:
-                raise ToolboxError(f"host_files: cannot write {path}: {exc}") from exc
+                raise FilesError(f"host_files: cannot write {path}: {exc}") from exc
     exists = os.path.exists(path)
     if exists:
         attribute_diff = {"before": {}, "after": {}}
@@ -257,7 +259,13 @@ def main():
         },
         supports_check_mode=True,
     )
-    run_module(module, execute_module, name="host_files")
+    # Not _module.run_module: that one loads the Docker SDK, which this module does not need (one more import on
+    # every host, every run).
+    try:
+        result = execute_module(module)
+    except FilesError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":
