@@ -43,6 +43,23 @@ options:
     description: Read the engine's version and its swarm state.
     type: bool
     default: false
+  images:
+    description: Image references (name:tag or ID) to look up on the engine.
+    type: list
+    elements: str
+    default: []
+  containers:
+    description: Container names to look up on the engine.
+    type: list
+    elements: str
+    default: []
+  docker_logins:
+    description:
+      - Registries (C(host:port)) whose stored credentials in the Docker client's C(~/.docker/config.json) to hash,
+        so the controller can tell whether a login would change them without ever reading them.
+    type: list
+    elements: str
+    default: []
   nofile_of:
     description: Names of processes whose open-files hard limit to read (the oldest process of each name).
     type: list
@@ -85,6 +102,22 @@ docker:
   returned: when O(docker=true)
   type: dict
   sample: {version: 20.10.24+dfsg1, swarm: {LocalNodeState: active, NodeID: abc, ControlAvailable: true}}
+images:
+  description: Per image found on the engine - C(id) and C(labels); an image that is not there is left out.
+  returned: when O(images) is not empty
+  type: dict
+  sample: {agentopia/base:0.1.0: {id: "sha256:41...", labels: {org.agentopia.base.inputs: 5c0e...}}}
+containers:
+  description: Per container found - C(image) (ID), C(running), C(health) (C(null) without a health check) and
+    C(labels); a container that is not there is left out.
+  returned: when O(containers) is not empty
+  type: dict
+  sample: {registry: {image: "sha256:9f...", running: true, health: healthy, labels: {}}}
+docker_logins:
+  description: Per registry - the SHA-256 (hex) of the base64 C(auth) the client stores for it, C(null) when none.
+  returned: when O(docker_logins) is not empty
+  type: dict
+  sample: {172.28.98.11:5000: 3b1f...}
 nofile_of:
   description: Per process name - its hard open-files limit (a number as a string, or C(unlimited)), C(null) when no
     such process runs.
@@ -94,6 +127,7 @@ nofile_of:
 """
 
 import grp
+import hashlib
 import http.client
 import json
 import os
@@ -101,10 +135,12 @@ import pwd
 import shutil
 import socket
 import stat
+from urllib.parse import quote
 
 from ansible.module_utils.basic import AnsibleModule
 
 DOCKER_SOCKET = "/run/docker.sock"
+DOCKER_CONFIG = "~/.docker/config.json"
 ENGINE_TIMEOUT = 10
 DPKG_FORMAT = "${Package}\\t${Version}\\t${Status}\\n"
 
@@ -178,18 +214,63 @@ class UnixHTTPConnection(http.client.HTTPConnection):
         self.sock.connect(self.path)
 
 
-def read_docker():
-    """The engine's version and Swarm section; version None when it does not answer on its socket."""
+def engine_get(path):
+    """GET path on the engine's socket: the decoded JSON answer, or None when the engine does not answer or has no
+    such object."""
     connection = UnixHTTPConnection(DOCKER_SOCKET)
     try:
-        connection.request("GET", "/info")
+        connection.request("GET", path)
         response = connection.getresponse()
-        info = json.loads(response.read()) if response.status == 200 else {}
+        return json.loads(response.read()) if response.status == 200 else None
     except (OSError, ValueError, http.client.HTTPException):
-        info = {}
+        return None
     finally:
         connection.close()
+
+
+def read_docker():
+    """The engine's version and Swarm section; version None when it does not answer on its socket."""
+    info = engine_get("/info") or {}
     return {"version": info.get("ServerVersion") or None, "swarm": info.get("Swarm") or {}}
+
+
+def read_images(refs):
+    found = {}
+    for ref in refs:
+        image = engine_get(f"/images/{quote(ref, safe='/:@')}/json")
+        if image:
+            found[ref] = {"id": image.get("Id"), "labels": (image.get("Config") or {}).get("Labels") or {}}
+    return found
+
+
+def read_containers(names):
+    found = {}
+    for name in names:
+        container = engine_get(f"/containers/{quote(name, safe='')}/json")
+        if container:
+            state = container.get("State") or {}
+            found[name] = {
+                "image": container.get("Image"),
+                "running": bool(state.get("Running")),
+                "health": (state.get("Health") or {}).get("Status"),
+                "labels": (container.get("Config") or {}).get("Labels") or {},
+            }
+    return found
+
+
+def read_logins(registries, config_path):
+    """Registry -> SHA-256 of the credentials the engine's client holds for it (never the credentials)."""
+    try:
+        with open(config_path) as handle:
+            auths = json.load(handle).get("auths") or {}
+    except (OSError, ValueError, AttributeError):
+        auths = {}
+    return {
+        registry: hashlib.sha256(auths[registry]["auth"].encode()).hexdigest()
+        if isinstance(auths.get(registry), dict) and auths[registry].get("auth")
+        else None
+        for registry in registries
+    }
 
 
 def oldest_pid(name):
@@ -240,6 +321,12 @@ def execute_module(module):
     }
     if params["docker"]:
         result["docker"] = read_docker()
+    if params["images"]:
+        result["images"] = read_images(params["images"])
+    if params["containers"]:
+        result["containers"] = read_containers(params["containers"])
+    if params["docker_logins"]:
+        result["docker_logins"] = read_logins(params["docker_logins"], os.path.expanduser(DOCKER_CONFIG))
     return result
 
 
@@ -251,6 +338,9 @@ def main():
             "paths": {"type": "list", "elements": "path", "default": []},
             "docker": {"type": "bool", "default": False},
             "nofile_of": {"type": "list", "elements": "str", "default": []},
+            "images": {"type": "list", "elements": "str", "default": []},
+            "containers": {"type": "list", "elements": "str", "default": []},
+            "docker_logins": {"type": "list", "elements": "str", "default": []},
         },
         supports_check_mode=True,
     )
