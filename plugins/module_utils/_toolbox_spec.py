@@ -12,7 +12,9 @@ Every error names the field by its path (``toolbox.servers[2].memory``) and says
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sys
 from typing import Any, NamedTuple
 
 from ansible_collections.agentopia.toolbox.plugins.module_utils._size import canonical_size, size_bytes
@@ -109,11 +111,30 @@ def _fullmatch_pattern(validator, pattern, instance, schema):
 _VALIDATOR = None
 
 
+@contextlib.contextmanager
+def _without_module(name: str):
+    """Import what the block imports as if module `name` were not installed, unless something loaded it already.
+
+    jsonschema loads rfc3987_syntax, when it is installed (cyclonedx's validation extra brings it), for the iri
+    formats, and that builds 38 parsers at import: 1.1 s of every toolbox run on the controller. The spec schema
+    checks no format, so it does without.
+    """
+    if name in sys.modules:
+        yield
+        return
+    sys.modules[name] = None  # an import of it raises ImportError
+    try:
+        yield
+    finally:
+        del sys.modules[name]
+
+
 def _validator():
     global _VALIDATOR
     if _VALIDATOR is None:
         # Lazy: hosts import this file for normalize() and may not have jsonschema.
-        from jsonschema import Draft202012Validator, validators
+        with _without_module("rfc3987_syntax"):
+            from jsonschema import Draft202012Validator, validators
 
         Draft202012Validator.check_schema(SCHEMA)
         cls = validators.extend(Draft202012Validator, {"pattern": _fullmatch_pattern})
