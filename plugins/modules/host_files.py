@@ -131,7 +131,7 @@ def check_entry(entry):
         try:
             int(entry["mode"], 8)
         except ValueError:
-            raise FilesError(f"host_files: {path}: mode must be octal, as a string like \"0644\"") from None
+            raise FilesError(f'host_files: {path}: mode must be octal, as a string like "0644"') from None
 
 
 def read(path):
@@ -225,7 +225,7 @@ def execute_module(module):
     # Every entry is read and every new content checked before the first write.
     plans = [plan(module, entry) for entry in entries]
     changed_paths, diffs = [], []
-    for entry, (data, make_directory) in zip(entries, plans):
+    for entry, (data, make_directory) in zip(entries, plans, strict=True):
         if entry["state"] == "attributes" and not os.path.exists(entry["path"]):
             continue
         changed, diff = apply(module, entry, data, make_directory)

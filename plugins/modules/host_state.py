@@ -152,7 +152,7 @@ def read_packages(module, names):
     # dpkg-query exits 1 when a name is unknown and still prints the others.
     _, out, _ = module.run_command(["dpkg-query", "-W", "-f", DPKG_FORMAT, *names])
     for line in out.splitlines():
-        name, version, status = (line.split("\t") + ["", ""])[:3]
+        name, version, status = [*line.split("\t"), "", ""][:3]
         words = status.split()
         if name in found and len(words) == 3:
             installed = words[2] == "installed"

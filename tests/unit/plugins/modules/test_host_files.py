@@ -22,10 +22,14 @@ def entries(tmp_path, content='{"icc": false}\n'):
     ]
 
 
+def all_paths(tmp_path):
+    return [str(tmp_path / "etc"), str(tmp_path / "etc/daemon.json"), str(tmp_path / "etc/key")]
+
+
 def test_first_run_makes_everything_and_a_rerun_changes_nothing(run_module, tmp_path):
     first = run_module(host_files.main, {"files": entries(tmp_path)}, diff=True)
     assert first["changed"] is True
-    assert first["changed_paths"] == [str(tmp_path / "etc"), str(tmp_path / "etc/daemon.json"), str(tmp_path / "etc/key")]
+    assert first["changed_paths"] == all_paths(tmp_path)
     assert (tmp_path / "etc/daemon.json").read_text() == '{"icc": false}\n'
     assert mode_of(tmp_path / "etc") == 0o755
     assert mode_of(tmp_path / "etc/daemon.json") == 0o644
@@ -52,7 +56,7 @@ def test_only_the_changed_content_is_written_and_reported(run_module, tmp_path):
 
 def test_check_mode_reports_and_writes_nothing(run_module, tmp_path):
     result = run_module(host_files.main, {"files": entries(tmp_path)}, check_mode=True)
-    assert result["changed_paths"] == [str(tmp_path / "etc"), str(tmp_path / "etc/daemon.json"), str(tmp_path / "etc/key")]
+    assert result["changed_paths"] == all_paths(tmp_path)
     assert not (tmp_path / "etc").exists()
 
     run_module(host_files.main, {"files": entries(tmp_path)})
@@ -91,7 +95,8 @@ def test_a_failed_validation_writes_nothing_at_all(run_module, tmp_path):
     assert os.listdir(tmp_path) == []
 
     files[1]["content"] = '{"icc": false}\n'
-    assert run_module(host_files.main, {"files": files})["changed_paths"] == [str(tmp_path / "first.conf"), str(tmp_path / "daemon.json")]
+    written = run_module(host_files.main, {"files": files})
+    assert written["changed_paths"] == [str(tmp_path / "first.conf"), str(tmp_path / "daemon.json")]
 
 
 @pytest.mark.parametrize(
