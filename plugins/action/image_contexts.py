@@ -6,17 +6,18 @@ contexts to build."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from typing import Any
 
-from ansible.plugins.action import ActionBase
 from ansible_collections.agentopia.toolbox.plugins.module_utils._image_inputs import (
     InputError,
     plan_inputs,
     read_context,
     write_archive,
 )
+from ansible_collections.agentopia.toolbox.plugins.plugin_utils._controller_action import ControllerAction
 
 OPTIONS = frozenset(
     ("images", "dockerfiles", "files_dir", "services_dir", "ca_file", "bases", "archive", "archive_dir", "mtime")
@@ -54,24 +55,25 @@ def contexts(args: dict[str, Any]) -> dict[str, Any]:
                 raise InputError(f"archive names {key}, which is not an image of images")
             path = os.path.join(str(folder), f"{key}-{inputs[key][:16]}.tar")
             fd, temporary = tempfile.mkstemp(dir=str(folder), prefix=".context-")
-            with os.fdopen(fd, "wb") as handle:
-                write_archive(str(dockerfiles[key]), entries[key], handle, int(args.get("mtime") or 0))
-            os.replace(temporary, path)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    write_archive(str(dockerfiles[key]), entries[key], handle, int(args.get("mtime") or 0))
+                os.replace(temporary, path)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(temporary)
+                raise
             archives[key] = path
     return {"changed": False, "inputs": inputs, "archives": archives}
 
 
-class ActionModule(ActionBase):
+class ActionModule(ControllerAction):
     # Reads and writes only the controller's files: no connection, the same answer in check mode.
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
+    name = "image_contexts"
+    errors = (InputError, OSError)
 
-    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
-        del tmp, task_vars
-        try:
-            return contexts(dict(self._task.args))
-        except InputError as error:
-            return {"failed": True, "changed": False, "msg": f"image_contexts: {error}"}
-        except OSError as error:
-            return {"failed": True, "changed": False, "msg": f"image_contexts: cannot write an archive: {error}"}
+    def work(self, args: dict[str, Any]) -> dict[str, Any]:
+        return contexts(args)
+
+    def describe(self, error: BaseException) -> str:
+        return f"cannot write an archive: {error}" if isinstance(error, OSError) else str(error)

@@ -13,7 +13,6 @@ import datetime
 from pathlib import Path
 from typing import Any
 
-from ansible.plugins.action import ActionBase
 from ansible_collections.agentopia.toolbox.plugins.module_utils._rollout_report import (
     ReportError,
     set_aside,
@@ -21,6 +20,7 @@ from ansible_collections.agentopia.toolbox.plugins.module_utils._rollout_report 
     write_report,
     write_result,
 )
+from ansible_collections.agentopia.toolbox.plugins.plugin_utils._controller_action import ControllerAction
 
 OPTIONS = frozenset(("dir", "set_aside", "result", "report", "hosts", "reachable"))
 
@@ -56,16 +56,11 @@ def keep(args: dict[str, Any], now: datetime.datetime) -> dict[str, Any]:
     return outcome
 
 
-class ActionModule(ActionBase):
+class ActionModule(ControllerAction):
     # The report is the rollout's output on the controller, not state of any host: written in check mode too,
     # and never reported as a change (a rerun of a finished rollout must say changed=0).
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
+    name = "rollout_results"
+    errors = (ReportError, OSError)
 
-    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
-        del tmp, task_vars
-        try:
-            return keep(dict(self._task.args), datetime.datetime.now(datetime.UTC))
-        except (ReportError, OSError) as error:
-            return {"failed": True, "changed": False, "msg": f"rollout_results: {error}"}
+    def work(self, args: dict[str, Any]) -> dict[str, Any]:
+        return keep(args, datetime.datetime.now(datetime.UTC))

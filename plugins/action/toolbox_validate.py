@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from ansible.errors import AnsibleError
-from ansible.plugins.action import ActionBase
 from ansible_collections.agentopia.toolbox.plugins.module_utils._toolbox_spec import SpecError, normalize, validate
+from ansible_collections.agentopia.toolbox.plugins.plugin_utils._controller_action import ControllerAction
 
 OPTIONS = frozenset(("spec", "secret_names"))
 
@@ -40,32 +40,27 @@ def check(spec: Any, secret_names: Any = None) -> dict[str, Any]:
     return {"changed": False, "spec": normalize(spec)}
 
 
-class ActionModule(ActionBase):
+class ActionModule(ControllerAction):
     # Pure data in, data out: no connection, no files, same answer in check mode.
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
+    name = "toolbox_validate"
+    errors = (ImportError, AnsibleError)
 
-    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
-        del tmp, task_vars
-        try:
-            args = dict(self._task.args)
-            unknown = sorted(str(key) for key in args if key not in OPTIONS)
-            if unknown:
-                return {
-                    "failed": True,
-                    "changed": False,
-                    "msg": f"unknown option(s) {', '.join(unknown)}: toolbox_validate takes spec and secret_names",
-                }
-            if "spec" not in args:
-                return {"failed": True, "changed": False, "msg": "spec is required: the toolbox spec to check"}
-            return check(args["spec"], args.get("secret_names"))
-        except ImportError as error:
+    def work(self, args: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(str(key) for key in args if key not in OPTIONS)
+        if unknown:
             return {
                 "failed": True,
                 "changed": False,
-                "msg": f"toolbox_validate needs the jsonschema library on the controller ({error}): "
-                "pip install -r requirements.txt of the collection",
+                "msg": f"unknown option(s) {', '.join(unknown)}: toolbox_validate takes spec and secret_names",
             }
-        except AnsibleError as error:
-            return {"failed": True, "changed": False, "msg": f"toolbox_validate: {error}"}
+        if "spec" not in args:
+            return {"failed": True, "changed": False, "msg": "spec is required: the toolbox spec to check"}
+        return check(args["spec"], args.get("secret_names"))
+
+    def describe(self, error: BaseException) -> str:
+        if isinstance(error, ImportError):
+            return (
+                f"needs the jsonschema library on the controller ({error}): "
+                "pip install -r requirements.txt of the collection"
+            )
+        return str(error)

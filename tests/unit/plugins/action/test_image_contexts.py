@@ -4,6 +4,7 @@
 import tarfile
 
 from action_runner import run_action
+from ansible_collections.agentopia.toolbox.plugins.action import image_contexts
 from ansible_collections.agentopia.toolbox.plugins.action.image_contexts import ActionModule
 
 PLAN = [
@@ -62,3 +63,17 @@ def test_errors_name_the_field_and_the_fix(tmp_path):
     result = run_action(ActionModule, {**args(tmp_path), "dockerfiles": {}}, False)
     assert result["failed"] and "no Dockerfile for image runtime" in result["msg"]
     assert "unknown option(s) bogus" in run_action(ActionModule, {**args(tmp_path), "bogus": 1}, False)["msg"]
+
+
+def test_an_archive_that_cannot_be_written_leaves_no_partial_file(tmp_path, monkeypatch):
+    layout(tmp_path)
+    (tmp_path / "out").mkdir()
+
+    def disk_full(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(image_contexts, "write_archive", disk_full)
+    result = run_action(ActionModule, args(tmp_path, archive=["gateway"], archive_dir=str(tmp_path / "out")), False)
+    assert result["failed"] is True
+    assert result["msg"] == "image_contexts: cannot write an archive: [Errno 28] No space left on device"
+    assert list((tmp_path / "out").iterdir()) == []
