@@ -39,7 +39,7 @@ options:
       state:
         description:
           - C(file) - the file holds O(files[].content) exactly.
-          - C(directory) - a directory (its parent must exist).
+          - C(directory) - a directory; missing parents are made too, C(0755) (as ansible.builtin.file does).
           - C(attributes) - only the owner, group and mode of a path that exists; a missing path is left alone.
         type: str
         choices: [file, directory, attributes]
@@ -103,6 +103,7 @@ from ansible_collections.agentopia.toolbox.plugins.module_utils._files import wr
 
 NEW_FILE_MODE = 0o600
 NEW_DIRECTORY_MODE = 0o700
+PARENT_MODE = 0o755
 
 
 class FilesError(Exception):
@@ -197,7 +198,11 @@ def apply(module, entry, data, make_directory):
         changed = True
         diff["before"]["state"], diff["after"]["state"] = "absent", "directory"
         if not module.check_mode:
-            os.mkdir(path, NEW_DIRECTORY_MODE)
+            try:
+                os.makedirs(os.path.dirname(path), mode=PARENT_MODE, exist_ok=True)
+                os.mkdir(path, NEW_DIRECTORY_MODE)
+            except OSError as exc:
+                raise FilesError(f"host_files: cannot make the directory {path}: {exc}") from exc
     if data is not None:
         changed = True
         old = read(path)

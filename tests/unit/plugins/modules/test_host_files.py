@@ -120,3 +120,11 @@ def test_a_file_where_a_directory_should_be_is_refused(run_module, tmp_path):
     with pytest.raises(run_module.Fail) as failed:
         run_module(host_files.main, {"files": [{"path": str(tmp_path / "etc"), "state": "directory"}]})
     assert "is not a directory" in failed.value.result["msg"]
+
+
+def test_a_directory_gets_its_missing_parents(run_module, tmp_path):
+    nested = tmp_path / "etc/agentopia/registry"
+    result = run_module(host_files.main, {"files": [{"path": str(nested), "state": "directory", "mode": "0750"}]})
+    assert result["changed_paths"] == [str(nested)]
+    assert mode_of(nested) == 0o750
+    assert nested.parent.is_dir()
