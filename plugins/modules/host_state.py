@@ -61,7 +61,9 @@ options:
     elements: str
     default: []
   nofile_of:
-    description: Names of processes whose open-files hard limit to read (the oldest process of each name).
+    description:
+      - Names of processes whose open-files hard limit to read (the oldest process of each name), as the kernel
+        names them in C(/proc/<pid>/comm) - at most 15 characters.
     type: list
     elements: str
     default: []
@@ -145,6 +147,10 @@ ENGINE_TIMEOUT = 10
 DPKG_FORMAT = "${Package}\\t${Version}\\t${Status}\\n"
 
 
+class StateError(Exception):
+    """A path the module may not read; it fails with the path and the reason."""
+
+
 def read_packages(module, names):
     found = {name: {"installed": False, "version": None, "selection": None} for name in names}
     if not names or not shutil.which("dpkg-query"):
@@ -189,9 +195,11 @@ def read_paths(paths):
     for path in paths:
         try:
             info = os.lstat(path)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             found[path] = {"exists": False}
             continue
+        except OSError as exc:
+            raise StateError(f"host_state: cannot read {path}: {exc}") from exc
         found[path] = {
             "exists": True,
             "owner": name_of(pwd.getpwuid, info.st_uid),
@@ -345,7 +353,11 @@ def main():
         supports_check_mode=True,
     )
     # Not _module.run_module, which loads the Docker SDK: reading needs no library beyond Python's own.
-    module.exit_json(**execute_module(module))
+    try:
+        result = execute_module(module)
+    except StateError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":
