@@ -72,7 +72,7 @@ def apt_missing(packages, installed):
     not have at that version, from agentopia.toolbox.host_state's ``packages`` result."""
     missing = []
     for spec in packages:
-        name, _, version = spec.partition("=")
+        name, _sep, version = spec.partition("=")
         found = installed.get(name) or {}
         if not found.get("installed") or (version and not fnmatch.fnmatchcase(found.get("version") or "", version)):
             missing.append(spec)

@@ -60,6 +60,10 @@ options:
     type: list
     elements: str
     default: []
+  docker_config:
+    description: The Docker client's configuration file that O(docker_logins) reads.
+    type: path
+    default: ~/.docker/config.json
   nofile_of:
     description:
       - Names of processes whose open-files hard limit to read (the oldest process of each name), as the kernel
@@ -156,7 +160,7 @@ def read_packages(module, names):
     if not names or not shutil.which("dpkg-query"):
         return found
     # dpkg-query exits 1 when a name is unknown and still prints the others.
-    _, out, _ = module.run_command(["dpkg-query", "-W", "-f", DPKG_FORMAT, *names])
+    out = module.run_command(["dpkg-query", "-W", "-f", DPKG_FORMAT, *names])[1]
     for line in out.splitlines():
         name, version, status = [*line.split("\t"), "", ""][:3]
         words = status.split()
@@ -177,8 +181,8 @@ def read_services(module, names):
         if not systemctl:
             found[name] = {"active": False, "enabled": False}
             continue
-        active, _, _ = module.run_command([systemctl, "is-active", "--quiet", name])
-        enabled, _, _ = module.run_command([systemctl, "is-enabled", "--quiet", name])
+        active = module.run_command([systemctl, "is-active", "--quiet", name])[0]
+        enabled = module.run_command([systemctl, "is-enabled", "--quiet", name])[0]
         found[name] = {"active": active == 0, "enabled": enabled == 0}
     return found
 
@@ -334,7 +338,7 @@ def execute_module(module):
     if params["containers"]:
         result["containers"] = read_containers(params["containers"])
     if params["docker_logins"]:
-        result["docker_logins"] = read_logins(params["docker_logins"], os.path.expanduser(DOCKER_CONFIG))
+        result["docker_logins"] = read_logins(params["docker_logins"], params["docker_config"])
     return result
 
 
@@ -349,6 +353,7 @@ def main():
             "images": {"type": "list", "elements": "str", "default": []},
             "containers": {"type": "list", "elements": "str", "default": []},
             "docker_logins": {"type": "list", "elements": "str", "default": []},
+            "docker_config": {"type": "path", "default": DOCKER_CONFIG},
         },
         supports_check_mode=True,
     )

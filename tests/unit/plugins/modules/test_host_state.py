@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """host_state reads and never changes: dpkg and systemctl faked, real paths, a fake engine socket, real /proc."""
 
+import base64
 import contextlib
 import grp
+import hashlib
 import http.server
 import json
 import os
@@ -54,6 +56,8 @@ class EngineHandler(http.server.BaseHTTPRequestHandler):
         self.server.requests.append(self.path)
         if self.path == "/info":
             status, body = self.server.status, json.dumps(self.server.info).encode()
+        elif self.path in self.server.objects:
+            status, body = 200, json.dumps(self.server.objects[self.path]).encode()
         else:
             status, body = 404, b'{"message": "page not found"}'
         self.send_response(status)
@@ -73,7 +77,7 @@ def fixture_engine(monkeypatch, tmp_path):
     """A fake engine on a unix socket in tmp_path, which host_state is pointed at; shut down after the test."""
     path = str(tmp_path / "docker.sock")
     server = socketserver.UnixStreamServer(path, EngineHandler)
-    server.status, server.info, server.requests = 200, INFO, []
+    server.status, server.info, server.requests, server.objects = 200, INFO, [], {}
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     monkeypatch.setattr(host_state, "DOCKER_SOCKET", path)
@@ -285,3 +289,50 @@ def test_a_path_it_may_not_read_fails_naming_it(run_module, tmp_path, monkeypatc
         failed.value.result["msg"]
         == f"host_state: cannot read {tmp_path / 'secret'}: [Errno 13] Permission denied: '{tmp_path / 'secret'}'"
     )
+
+
+def test_images_and_containers_found_on_the_engine_and_the_others_left_out(run_module, engine):
+    engine.objects["/images/agentopia/base:0.1.0/json"] = {
+        "Id": "sha256:c967",
+        "Config": {"Labels": {"org.agentopia.base.inputs": "ab6a"}},
+    }
+    engine.objects["/containers/agentopia-registry/json"] = {
+        "Image": "sha256:3a49",
+        "State": {"Running": True, "Health": {"Status": "healthy"}},
+        "Config": {"Labels": {"org.agentopia.registry.inputs": "5c0e"}},
+    }
+    engine.objects["/containers/plain/json"] = {"Image": "sha256:0001", "State": {"Running": False}, "Config": {}}
+    result = run_module(
+        host_state.main,
+        {"images": ["agentopia/base:0.1.0", "absent:1"], "containers": ["agentopia-registry", "plain", "gone"]},
+    )
+    assert result["images"] == {
+        "agentopia/base:0.1.0": {"id": "sha256:c967", "labels": {"org.agentopia.base.inputs": "ab6a"}}
+    }
+    assert result["containers"] == {
+        "agentopia-registry": {
+            "image": "sha256:3a49",
+            "running": True,
+            "health": "healthy",
+            "labels": {"org.agentopia.registry.inputs": "5c0e"},
+        },
+        "plain": {"image": "sha256:0001", "running": False, "health": None, "labels": {}},
+    }
+
+
+def test_logins_are_read_as_a_hash_of_the_stored_credentials_never_as_text(run_module, tmp_path):
+    auth = base64.b64encode(b"agentopia:a-long-random-registry-password").decode()
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"auths": {"10.0.0.1:5000": {"auth": auth}, "other:5000": {}}}))
+    result = run_module(
+        host_state.main,
+        {"docker_logins": ["10.0.0.1:5000", "other:5000", "never:5000"], "docker_config": str(config)},
+    )
+    assert result["docker_logins"] == {
+        "10.0.0.1:5000": hashlib.sha256(auth.encode()).hexdigest(),
+        "other:5000": None,
+        "never:5000": None,
+    }
+    assert auth not in json.dumps(result) and "a-long-random" not in json.dumps(result)
+    missing = run_module(host_state.main, {"docker_logins": ["10.0.0.1:5000"], "docker_config": str(tmp_path / "no")})
+    assert missing["docker_logins"] == {"10.0.0.1:5000": None}
