@@ -1,7 +1,7 @@
 # Copyright (c) agentopia.toolbox contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""What a run reported as changed or failed, from the report of the ansible.posix.json callback."""
+"""What a run reported as changed or failed, from the report of the json stdout callback (collection ansible.posix)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def run_changes(report: Any, failed: bool = False) -> list[list[Any]]:
     in the order the run printed them."""
     if not isinstance(report, dict) or not isinstance(report.get("plays"), list):
         raise AnsibleFilterError(
-            "run_changes: give the parsed report of the ansible.posix.json callback (a mapping with plays), "
+            "run_changes: give the parsed report of the json stdout callback of ansible.posix (a mapping with plays), "
             "e.g. {{ run.stdout | from_json | agentopia.toolbox.run_changes }}"
         )
     key = "failed" if failed else "changed"
