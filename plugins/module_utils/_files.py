@@ -65,6 +65,15 @@ def write_atomically(
         raise
 
 
+def read_if_present(path: str | os.PathLike[str]) -> bytes | None:
+    """The file's bytes, or None when there is no such file; any other OSError is raised as it comes."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
 def _make_parents(directory: str) -> None:
     """Create directory and its missing parents, each PARENT_MODE whatever the umask."""
     missing = []

@@ -99,7 +99,7 @@ import os
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.agentopia.toolbox.plugins.module_utils._files import write_atomically
+from ansible_collections.agentopia.toolbox.plugins.module_utils._files import read_if_present, write_atomically
 
 NEW_FILE_MODE = 0o600
 NEW_DIRECTORY_MODE = 0o700
@@ -138,10 +138,7 @@ def check_entry(entry):
 def read(path):
     """The file's bytes, or None when there is none."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
+        return read_if_present(path)
     except OSError as exc:
         raise FilesError(f"host_files: cannot read {path}: {exc}") from exc
 

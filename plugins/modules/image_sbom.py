@@ -121,7 +121,7 @@ from ansible_collections.agentopia.toolbox.plugins.module_utils._docker import (
     docker_client,
     exported,
 )
-from ansible_collections.agentopia.toolbox.plugins.module_utils._files import write_atomically
+from ansible_collections.agentopia.toolbox.plugins.module_utils._files import read_if_present, write_atomically
 from ansible_collections.agentopia.toolbox.plugins.module_utils._module import DOCKER_SDK, run_module
 from ansible_collections.agentopia.toolbox.plugins.module_utils._sbom import (
     MAX_FILE_BYTES,
@@ -197,14 +197,6 @@ def check_dest(path):
         raise ToolboxError(f"dest {path} cannot be written: no write permission on {directory}")
 
 
-def read(path):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-
-
 def relabel(client, image, digest):
     """A config-only image FROM image with the SBOM label, holding every tag image had; returns its ID."""
     if (image.attrs.get("Config") or {}).get("OnBuild"):
@@ -232,7 +224,7 @@ def execute_module(module):
     subject = described(client, image)
     tags = image.tags
     tag = params["image"] if params["image"] in tags else (sorted(tags)[0] if tags else "")
-    current = read(dest)
+    current = read_if_present(dest)
     # The image carries this very file's digest: it was written for this filesystem, so a rerun exports nothing.
     doc = current_document(current, labels_of(image).get(SBOM_LABEL), subject.id, tag) if params["label"] else None
     if doc is not None:

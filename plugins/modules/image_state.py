@@ -87,6 +87,7 @@ from ansible_collections.agentopia.toolbox.plugins.module_utils._docker import (
     ToolboxError,
     docker_client,
 )
+from ansible_collections.agentopia.toolbox.plugins.module_utils._files import read_if_present
 from ansible_collections.agentopia.toolbox.plugins.module_utils._module import DOCKER_SDK, run_module
 from ansible_collections.agentopia.toolbox.plugins.module_utils._sbom import is_relabel
 
@@ -106,10 +107,7 @@ def report_summary(data):
 
 def read_bytes(path):
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
+        return read_if_present(path)
     except OSError as exc:
         raise ToolboxError(f"cannot read {path}: {exc}") from exc
 
